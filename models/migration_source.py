@@ -1,0 +1,123 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..engine.transport import TRANSPORTS, RemoteError, make_transport
+
+_logger = logging.getLogger(__name__)
+
+
+class MigrationSource(models.Model):
+    _name = "migration.source"
+    _description = "Remote Odoo Source"
+    _order = "name, id"
+
+    name = fields.Char(required=True)
+    url = fields.Char(
+        string="URL",
+        required=True,
+        help="Base URL of the remote Odoo, e.g. https://old.example.com",
+    )
+    database = fields.Char(required=True)
+    login = fields.Char(required=True)
+    secret = fields.Char(
+        string="Password or API Key",
+        groups="remote_data_migration.group_manager",
+        copy=False,
+        help="Readable by Data Migration managers only; never logged nor exported.",
+    )
+    transport = fields.Selection(
+        selection=[
+            ("xmlrpc", "XML-RPC"),
+            ("jsonrpc", "JSON-RPC"),
+            ("json2", "JSON-2 (Odoo 19+, API key)"),
+        ],
+        required=True,
+        default="xmlrpc",
+    )
+    timeout = fields.Float(
+        string="Timeout (s)", default=60.0, help="Seconds to wait for each answer of the remote."
+    )
+    retries = fields.Integer(
+        default=2, help="How many times a call that could not connect or timed out is tried again."
+    )
+    remote_version = fields.Char(readonly=True, copy=False)
+    active = fields.Boolean(default=True)
+
+    _sql_constraints = [
+        ("timeout_positive", "CHECK(timeout > 0)", "The timeout must be positive."),
+        ("retries_not_negative", "CHECK(retries >= 0)", "Retries cannot be negative."),
+    ]
+
+    @api.constrains("url")
+    def _check_url(self):
+        for source in self:
+            if not source.url.startswith(("http://", "https://")):
+                raise ValidationError(
+                    self.env._("The URL of %s must start with http:// or https://", source.name)
+                )
+
+    def _transport(self):
+        """The engine's client for this source; the secret is read here and nowhere else."""
+        self.ensure_one()
+        if self.transport not in TRANSPORTS:
+            raise UserError(self.env._("Unknown transport %s.", self.transport))
+        return make_transport(
+            self.transport,
+            self.url,
+            self.database,
+            self.login,
+            self.sudo().secret or "",
+            timeout=self.timeout,
+            retries=self.retries,
+        )
+
+    def _remote_call(self, func):
+        """Run ``func(transport)``, turning a remote failure into a UserError for the user."""
+        self.ensure_one()
+        try:
+            return func(self._transport())
+        except RemoteError as exc:
+            _logger.info("source %s: %s", self.name, exc)
+            raise UserError(
+                self.env._("Cannot reach the source %(name)s: %(error)s", name=self.name, error=exc)
+            ) from exc
+
+    def _read_remote_version(self, transport):
+        info = transport.version()
+        return str(info.get("server_version") or "")
+
+    def action_refresh_version(self):
+        for source in self:
+            source.remote_version = source._remote_call(source._read_remote_version)
+        return True
+
+    def action_test_connection(self):
+        self.ensure_one()
+
+        def check(transport):
+            version = self._read_remote_version(transport)
+            uid = transport.authenticate()
+            return version, transport.call("res.users", "read", [uid], ["name", "login"])[0]
+
+        version, remote_user = self._remote_call(check)
+        self.remote_version = version
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Connection successful"),
+                "message": self.env._(
+                    "Odoo %(version)s at %(url)s, database %(db)s, "
+                    "logged in as %(user)s (%(login)s).",
+                    version=version,
+                    url=self.url,
+                    db=self.database,
+                    user=remote_user["name"],
+                    login=remote_user["login"],
+                ),
+                "type": "success",
+                "sticky": False,
+            },
+        }

@@ -1,0 +1,210 @@
+"""The remote source for the tests: a real Odoo server in its own process.
+
+A test cannot call its own server process over RPC (the request would wait for the test's
+transaction: a deadlock), so the source is a second database served by a separate
+``odoo-bin`` on a free loopback port. The database is created once (``contacts`` with its
+demo data, plus generated partners for volume) and kept between runs; the server starts on
+first use and stops when the test session ends, whatever happens.
+
+``SOURCE_ODOO_SRC`` points at another Odoo source tree (16.0, 17.0) to use it as the source;
+``SOURCE_PYTHON`` at the interpreter that runs it (default: this one).
+"""
+
+import atexit
+import ctypes
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+import requests
+
+import odoo
+from odoo.tools import config
+
+from ..engine.transport import make_transport
+
+_logger = logging.getLogger(__name__)
+
+LOGIN = "admin"
+PASSWORD = "admin"
+GENERATED_PARTNERS = 2100
+START_TIMEOUT = 180
+
+
+def _die_with_parent():
+    """Runs in the child before exec: the kernel sends it SIGTERM if the test process dies."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def odoo_major_version(src):
+    text = (Path(src) / "odoo" / "release.py").read_text()
+    match = re.search(r"^version_info = \((\d+), (\d+)", text, re.MULTILINE)
+    if not match:
+        raise RuntimeError(f"{src} is not an Odoo source tree (no version_info in odoo/release.py)")
+    return int(match.group(1))
+
+
+class SourceServer:
+    def __init__(self):
+        default_src = Path(odoo.__file__).resolve().parent.parent
+        self.src = Path(os.environ.get("SOURCE_ODOO_SRC") or default_src).resolve()
+        self.python = os.environ.get("SOURCE_PYTHON") or sys.executable
+        self.major = odoo_major_version(self.src)
+        self.database = f"rdm_source_{self.major}"
+        self.login = LOGIN
+        self.password = PASSWORD
+        self.build_dir = Path(config["data_dir"]).resolve().parent
+        self.data_dir = self.build_dir / f"source-data-{self.major}"
+        self.log_file = self.build_dir / f"source-server-{self.major}.log"
+        self.db_user = config["db_user"] or None
+        self.port = None
+        self.process = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _odoo_command(self, *args):
+        return [
+            self.python,
+            str(self.src / "odoo-bin"),
+            "--addons-path",
+            f"{self.src / 'odoo' / 'addons'},{self.src / 'addons'}",
+            "--data-dir",
+            str(self.data_dir),
+            "--max-cron-threads",
+            "0",
+            "--log-level",
+            "warn",
+            "--logfile",
+            str(self.log_file),
+            *(["--db_user", self.db_user] if self.db_user else []),
+            *args,
+        ]
+
+    def sql(self, query, params=None):
+        """Run SQL on the source database (set-up of cases the API cannot create)."""
+        with psycopg2.connect(dbname=self.database, user=self.db_user) as conn, conn.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall() if cr.description else None
+
+    def _database_ready(self):
+        try:
+            rows = self.sql("SELECT state FROM ir_module_module WHERE name = 'contacts'")
+        except psycopg2.Error:
+            return False
+        return rows == [("installed",)]
+
+    def ensure_database(self):
+        if self._database_ready():
+            return
+        _logger.info("creating source database %s with Odoo %s", self.database, self.major)
+        subprocess.run(["dropdb", "--if-exists", self.database], check=True)
+        subprocess.run(
+            self._odoo_command("-d", self.database, "-i", "contacts", "--stop-after-init"),
+            check=True,
+            stdin=subprocess.DEVNULL,
+        )
+        if not self._database_ready():
+            raise RuntimeError(
+                f"source database {self.database} was not created: see {self.log_file}"
+            )
+
+    def start(self):
+        self.ensure_database()
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            self._odoo_command(
+                "-d",
+                self.database,
+                "--db-filter",
+                f"^{self.database}$",
+                "--http-interface",
+                "127.0.0.1",
+                "--http-port",
+                str(self.port),
+            ),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, so stop() reaches every child
+            preexec_fn=_die_with_parent,
+        )
+        atexit.register(self.stop)  # the end of the test session, however it ends
+        self._wait_until_answering()
+        self._generate_partners()
+        return self
+
+    def _wait_until_answering(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"the source server exited with {self.process.returncode}: see {self.log_file}"
+                )
+            try:
+                requests.post(
+                    f"{self.url}/web/webclient/version_info", json={"params": {}}, timeout=5
+                )
+                return
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the source server did not answer within {START_TIMEOUT} s")
+
+    def _generate_partners(self):
+        """Enough source partners for paging tests; created once, kept with the database."""
+        client = self.transport()
+        existing = client.search_count("res.partner", [("ref", "=like", "RDM-GEN-%")])
+        missing = range(existing, GENERATED_PARTNERS)
+        for start in range(missing.start, missing.stop, 500):
+            client.call(
+                "res.partner",
+                "create",
+                [
+                    {
+                        "name": f"Generated partner {i:05d}",
+                        "ref": f"RDM-GEN-{i:05d}",
+                        "email": f"partner{i:05d}@example.com",
+                        "is_company": i % 10 == 0,
+                    }
+                    for i in range(start, min(start + 500, missing.stop))
+                ],
+            )
+
+    def transport(self, kind="xmlrpc", **options):
+        options.setdefault("timeout", 30)
+        return make_transport(kind, self.url, self.database, self.login, self.password, **options)
+
+    def stop(self):
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+_server = None
+
+
+def get_source_server():
+    """The running source server, started on first use."""
+    global _server
+    if _server is None:
+        _server = SourceServer().start()
+    return _server

@@ -1,0 +1,95 @@
+"""The source record: connection checks against the live source server, and who sees the secret."""
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, TransactionCase, new_test_user
+
+from .source_server import get_source_server
+
+
+class TestMigrationSource(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = get_source_server()
+        cls.manager = new_test_user(
+            cls.env,
+            login="rdm_manager",
+            groups="base.group_user,remote_data_migration.group_manager",
+        )
+        cls.viewer = new_test_user(
+            cls.env, login="rdm_viewer", groups="base.group_user,remote_data_migration.group_user"
+        )
+        cls.source = cls.env["migration.source"].create(
+            {
+                "name": "Live source",
+                "url": cls.server.url,
+                "database": cls.server.database,
+                "login": cls.server.login,
+                "secret": cls.server.password,
+                "timeout": 30,
+            }
+        )
+
+    def test_test_connection_notifies_version_and_user(self):
+        action = self.source.with_user(self.manager).action_test_connection()
+        self.assertEqual(action["tag"], "display_notification")
+        message = action["params"]["message"]
+        self.assertIn(f"Odoo {self.server.major}.0", message)
+        client = self.server.transport()
+        admin_name = client.call("res.users", "read", [client.authenticate()], ["name"])[0]["name"]
+        self.assertIn(f"logged in as {admin_name} (admin)", message)
+        self.assertEqual(self.source.remote_version, f"{self.server.major}.0")
+
+    def test_jsonrpc_source(self):
+        self.source.transport = "jsonrpc"
+        action = self.source.action_test_connection()
+        self.assertEqual(action["params"]["type"], "success")
+
+    def test_refresh_version(self):
+        self.source.remote_version = False
+        self.source.action_refresh_version()
+        self.assertEqual(self.source.remote_version, f"{self.server.major}.0")
+
+    def test_wrong_password_is_a_clear_user_error(self):
+        self.source.secret = "wrong-secret-77a1"
+        with self.assertRaises(UserError) as caught:
+            self.source.action_test_connection()
+        message = str(caught.exception)
+        self.assertIn(self.server.url, message)
+        self.assertIn("'admin'", message)
+        self.assertIn("login refused", message)
+        self.assertNotIn("wrong-secret-77a1", message)
+
+    def test_unreachable_source_is_a_user_error(self):
+        self.source.write({"url": "http://127.0.0.1:9", "retries": 0, "timeout": 2})
+        with self.assertRaisesRegex(UserError, "cannot connect"):
+            self.source.action_refresh_version()
+
+    def test_secret_readable_by_managers_only(self):
+        self.assertEqual(self.source.with_user(self.manager).secret, self.server.password)
+        viewer_source = self.source.with_user(self.viewer)
+        self.assertEqual(viewer_source.name, "Live source")
+        with self.assertRaises(AccessError):
+            viewer_source.read(["secret"])
+        self.assertNotIn("secret", viewer_source.fields_get())
+        with self.assertRaises(AccessError):
+            viewer_source.write({"name": "renamed"})
+
+    def test_settings_administrators_are_managers(self):
+        admin = self.env.ref("base.user_admin")
+        self.assertTrue(admin.has_group("remote_data_migration.group_manager"))
+
+    def test_url_must_be_http(self):
+        with self.assertRaises(ValidationError):
+            self.source.url = "ftp://example.com"
+
+    def test_form_creates_a_source(self):
+        form = Form(self.env["migration.source"].with_user(self.manager))
+        form.name = "From the form"
+        form.url = "https://old.example.com"
+        form.database = "old"
+        form.login = "admin"
+        form.secret = "s3cret"
+        source = form.save()
+        self.assertEqual(source.transport, "xmlrpc")
+        self.assertEqual(source.sudo().secret, "s3cret")
