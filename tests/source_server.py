@@ -67,7 +67,8 @@ class SourceServer:
         self.login = LOGIN
         self.password = PASSWORD
         self.build_dir = Path(config["data_dir"]).resolve().parent
-        self.data_dir = self.build_dir / f"source-data-{self.major}"
+        # The database outlives any checkout, so its filestore lives beside it, not in .build/.
+        self.data_dir = Path.home() / ".local/share/remote_data_migration" / self.database
         self.log_file = self.build_dir / f"source-server-{self.major}.log"
         self.db_user = config["db_user"] or None
         self.port = None
