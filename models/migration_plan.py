@@ -1,4 +1,16 @@
-from odoo import fields, models
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..engine.generator import generate_plan
+from ..engine.spec import DEFAULT_OPTIONS, FieldRule, ModelRule, PlanSpec
+from ..engine.validation import validate_plan
+from ..engine.yaml_io import Catalog, dump_plan, parse_plan
+
+_logger = logging.getLogger(__name__)
+
+SCHEMA_ATTRIBUTES = ["type", "relation", "required", "store", "selection", "string"]
 
 
 class MigrationPlan(models.Model):
@@ -8,8 +20,317 @@ class MigrationPlan(models.Model):
     _order = "name, id"
 
     name = fields.Char(required=True, tracking=True)
-    source_id = fields.Many2one(
-        "migration.source", required=True, ondelete="restrict", tracking=True
+    source_id = fields.Many2one("migration.source", ondelete="restrict", tracking=True)
+    state = fields.Selection(
+        selection=[("draft", "Draft"), ("validated", "Validated")],
+        default="draft",
+        required=True,
+        tracking=True,
+        help="Validated: the last validation against both schemas found no error.",
     )
-    run_ids = fields.One2many("migration.run", "plan_id", string="Runs")
     active = fields.Boolean(default=True)
+    # options (MAPPING.md)
+    batch_size = fields.Integer(default=DEFAULT_OPTIONS["batch_size"], required=True)
+    on_error = fields.Selection(
+        selection=[("log", "Log the record and go on"), ("stop", "Stop the run")],
+        default=DEFAULT_OPTIONS["on_error"],
+        required=True,
+    )
+    unresolved = fields.Selection(
+        selection=[
+            ("error", "Fail the record"),
+            ("null", "Leave the field empty"),
+            ("skip", "Skip the record"),
+        ],
+        string="Unresolved References",
+        default=DEFAULT_OPTIONS["unresolved"],
+        required=True,
+    )
+    active_test = fields.Boolean(
+        string="Active Source Records Only",
+        default=DEFAULT_OPTIONS["active_test"],
+        help="Off: archived source records are migrated too.",
+    )
+    # hooks
+    pre_hook = fields.Text(help="Python run on the target before any model")
+    post_hook = fields.Text(help="Python run after the deferred fields")
+    end_hook = fields.Text(help="Python run after the recomputations")
+    model_rule_ids = fields.One2many("migration.model.rule", "plan_id", string="Models", copy=True)
+    finding_ids = fields.One2many("migration.plan.finding", "plan_id", string="Findings")
+    error_count = fields.Integer(compute="_compute_finding_counts")
+    warning_count = fields.Integer(compute="_compute_finding_counts")
+    run_ids = fields.One2many("migration.run", "plan_id", string="Runs")
+
+    _sql_constraints = [
+        ("batch_size_positive", "CHECK(batch_size > 0)", "The batch size must be positive."),
+    ]
+
+    @api.depends("finding_ids.severity")
+    def _compute_finding_counts(self):
+        for plan in self:
+            severities = plan.finding_ids.mapped("severity")
+            plan.error_count = severities.count("error")
+            plan.warning_count = severities.count("warning")
+
+    # -- records <-> spec -----------------------------------------------------------------------
+
+    def _to_spec(self):
+        self.ensure_one()
+        spec = PlanSpec(
+            name=self.name,
+            options={
+                "batch_size": self.batch_size,
+                "on_error": self.on_error,
+                "unresolved": self.unresolved,
+                "active_test": self.active_test,
+            },
+            hooks={
+                name: self[f"{name}_hook"]
+                for name in ("pre", "post", "end")
+                if self[f"{name}_hook"]
+            },
+        )
+        for rule in self.model_rule_ids.sorted(lambda r: (r.sequence, r.id)):
+            spec.models.append(
+                ModelRule(
+                    source_model=rule.source_model,
+                    target_model=rule.target_model,
+                    module=rule.module,
+                    domain=rule._domain_list(),
+                    discriminator=rule._discriminator_list(),
+                    sequence=rule.sequence,
+                    fields=[
+                        FieldRule(
+                            source_field=f.source_field,
+                            target_model=f.target_model,
+                            target_field=f.target_field or None,
+                            statement=f.statement,
+                            argument=f.argument or "",
+                            body=f.python_code or "",
+                            module=f.module,
+                        )
+                        for f in rule.field_rule_ids.sorted(lambda f: (f.sequence, f.id))
+                    ],
+                )
+            )
+        return spec
+
+    @api.model
+    def _values_from_spec(self, spec):
+        """Values of a plan holding ``spec``'s options, hooks and rules (as commands)."""
+        values = {
+            "batch_size": spec.options["batch_size"],
+            "on_error": spec.options["on_error"],
+            "unresolved": spec.options["unresolved"],
+            "active_test": spec.options["active_test"],
+            "state": "draft",
+            "model_rule_ids": [fields.Command.clear()],
+        }
+        for name in ("pre", "post", "end"):
+            values[f"{name}_hook"] = spec.hooks.get(name) or False
+        for rule in spec.models:
+            values["model_rule_ids"].append(
+                fields.Command.create(
+                    {
+                        "source_model": rule.source_model,
+                        "target_model": rule.target_model,
+                        "module": rule.module,
+                        "domain": repr(rule.domain) if rule.domain is not None else False,
+                        "discriminator": ", ".join(rule.discriminator) or False,
+                        "field_rule_ids": [
+                            fields.Command.create(
+                                {
+                                    "sequence": position,
+                                    "module": f.module,
+                                    "source_field": f.source_field,
+                                    "target_model": f.target_model,
+                                    "target_field": f.target_field or False,
+                                    "statement": f.statement,
+                                    "argument": f.argument or False,
+                                    "python_code": f.body or False,
+                                }
+                            )
+                            for position, f in enumerate(rule.fields, start=1)
+                        ],
+                    }
+                )
+            )
+        return values
+
+    # -- YAML -----------------------------------------------------------------------------------
+
+    @api.model
+    def _target_catalog(self):
+        registry = self.env.registry
+        tables = {
+            model._table: name
+            for name, model in registry.items()
+            if not model._abstract and model._table
+        }
+        modules = self.env["ir.module.module"].sudo().search_fetch([], ["name"]).mapped("name")
+        return Catalog(models=registry.models.keys(), tables=tables, modules=modules)
+
+    @api.model
+    def _parse_yaml(self, text):
+        spec, problems = parse_plan(text, self._target_catalog())
+        if problems:
+            report = "\n".join(f"- {problem}" for problem in problems)
+            raise UserError(
+                self.env._(
+                    "The mapping file has %(count)s problem(s):\n%(report)s",
+                    count=len(problems),
+                    report=report,
+                )
+            )
+        return spec
+
+    @api.model
+    def import_yaml(self, text, source=None):
+        """A new plan from a mapping file (MAPPING.md); nothing is created if it has a problem."""
+        spec = self._parse_yaml(text)
+        values = self._values_from_spec(spec)
+        values["name"] = spec.name or self.env._("Imported plan")
+        if source:
+            values["source_id"] = source.id
+        return self.create(values)
+
+    def load_yaml(self, text):
+        """Replace this plan's options, hooks and rules by those of a mapping file."""
+        self.ensure_one()
+        spec = self._parse_yaml(text)
+        values = self._values_from_spec(spec)
+        self.finding_ids.unlink()
+        self.write(values)
+        return self
+
+    def export_yaml(self):
+        """The plan as a mapping file. The source's credentials are never part of it."""
+        self.ensure_one()
+        return dump_plan(self._to_spec())
+
+    # -- schemas ---------------------------------------------------------------------------------
+
+    @api.model
+    def _target_schema(self, model_names):
+        schema = {}
+        for name in model_names:
+            if name not in self.env:
+                continue
+            model = self.env[name].sudo()
+            descriptions = model.fields_get(attributes=SCHEMA_ATTRIBUTES)
+            # fields_get also describes virtual fields (res.users' group checkboxes): not data
+            descriptions = {
+                name: desc for name, desc in descriptions.items() if name in model._fields
+            }
+            for field_name, description in descriptions.items():
+                field = model._fields[field_name]
+                # computed and not writable (a computed field with readonly=False takes values)
+                description["compute"] = bool(field.compute) and field.readonly
+                description["inherited"] = bool(field.inherited)
+                description["has_default"] = field.default is not None
+            schema[name] = descriptions
+        return schema
+
+    @api.model
+    def _target_xmlid_models(self, model_names):
+        if not model_names:
+            return set()
+        self.env.cr.execute(
+            "SELECT DISTINCT model FROM ir_model_data WHERE model IN %s", [tuple(model_names)]
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def _schemas(self, spec):
+        """``(source schema, target schema, models with external ids on both sides)``."""
+        self.ensure_one()
+        if not self.source_id:
+            raise UserError(
+                self.env._("The plan %s has no source to read the schema from.", self.name)
+            )
+        source_models = [rule.source_model for rule in spec.models]
+        source_schema = self.source_id._fetch_schema(source_models, SCHEMA_ATTRIBUTES)
+        relations = {
+            desc["relation"]
+            for fields_ in source_schema.values()
+            for desc in fields_.values()
+            if desc.get("relation")
+        }
+        target_models = {rule.target_model for rule in spec.models} | {
+            f.target_model for rule in spec.models for f in rule.fields
+        }
+        target_schema = self._target_schema(target_models | relations)
+        xmlid_models = self.source_id._xmlid_models(sorted(relations)) & self._target_xmlid_models(
+            sorted(relations)
+        )
+        return source_schema, target_schema, xmlid_models
+
+    # -- validation -------------------------------------------------------------------------------
+
+    def validate(self):
+        """Check the plan against both schemas; the findings are also kept on the plan.
+
+        Returns a list of dicts with ``severity``, ``model``, ``field`` and ``message``.
+        """
+        self.ensure_one()
+        spec = self._to_spec()
+        source_schema, target_schema, xmlid_models = self._schemas(spec)
+        installed = (
+            self.env["ir.module.module"]
+            .sudo()
+            .search_fetch([("state", "=", "installed")], ["name"])
+        )
+        problems = validate_plan(
+            spec, source_schema, target_schema, xmlid_models, installed.mapped("name")
+        )
+        self._store_findings(problems, origin="validation")
+        has_error = any(problem.severity == "error" for problem in problems)
+        self.state = "draft" if has_error else "validated"
+        return [
+            {"severity": p.severity, "model": p.model, "field": p.field, "message": p.message}
+            for p in problems
+        ]
+
+    def _store_findings(self, problems, origin):
+        self.finding_ids.filtered(lambda f: f.origin == origin).unlink()
+        self.env["migration.plan.finding"].create(
+            [
+                {
+                    "plan_id": self.id,
+                    "origin": origin,
+                    "severity": problem.severity,
+                    "model": problem.model,
+                    "field": problem.field,
+                    "message": problem.message,
+                }
+                for problem in problems
+            ]
+        )
+
+    def action_validate(self):
+        self.ensure_one()
+        self.validate()
+        return True
+
+    # -- generation -------------------------------------------------------------------------------
+
+    @api.model
+    def generate(self, source, model_names=None, name=None):
+        """A new plan proposed from both schemas for ``model_names`` (default: every source
+        model with records, minus technical ones), then validated."""
+        if not model_names:
+            model_names = source._models_with_records()
+        source_schema = source._fetch_schema(model_names, SCHEMA_ATTRIBUTES)
+        relations = {
+            desc["relation"]
+            for fields_ in source_schema.values()
+            for desc in fields_.values()
+            if desc.get("relation")
+        }
+        target_schema = self._target_schema(set(model_names) | relations)
+        spec, notes = generate_plan(model_names, source_schema, target_schema, name=name)
+        values = self._values_from_spec(spec)
+        values.update(name=name or self.env._("Plan from %s", source.name), source_id=source.id)
+        plan = self.create(values)
+        plan._store_findings(notes, origin="generator")
+        plan.validate()
+        return plan

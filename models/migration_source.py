@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..engine.generator import is_technical_model
 from ..engine.transport import TRANSPORTS, RemoteError, make_transport
 
 _logger = logging.getLogger(__name__)
@@ -83,6 +84,58 @@ class MigrationSource(models.Model):
             raise UserError(
                 self.env._("Cannot reach the source %(name)s: %(error)s", name=self.name, error=exc)
             ) from exc
+
+    def _fetch_schema(self, model_names, attributes):
+        """``{model: fields_get(model)}`` of the source; a model it lacks is left out."""
+
+        def fetch(transport):
+            schema = {}
+            for model in model_names:
+                try:
+                    schema[model] = transport.fields_get(model, attributes)
+                except RemoteError as exc:
+                    if exc.kind != "server":
+                        raise
+                    _logger.info(
+                        "source %s has no model %s: %s", self.name, model, exc.server_message
+                    )
+            return schema
+
+        return self._remote_call(fetch)
+
+    def _xmlid_models(self, model_names):
+        """The models among ``model_names`` whose source records have external ids."""
+        if not model_names:
+            return set()
+        groups = self._remote_call(
+            lambda t: t.call(
+                "ir.model.data",
+                "read_group",
+                [("model", "in", list(model_names))],
+                ["model"],
+                ["model"],
+            )
+        )
+        return {group["model"] for group in groups}
+
+    def _models_with_records(self):
+        """Every source model holding records, minus transient and technical ones."""
+
+        def with_records(transport):
+            rows = transport.call("ir.model", "search_read", [("transient", "=", False)], ["model"])
+            names = []
+            for model in sorted(row["model"] for row in rows):
+                if is_technical_model(model):
+                    continue
+                try:
+                    if transport.search_count(model, []):
+                        names.append(model)
+                except RemoteError as exc:
+                    if exc.kind != "server":
+                        raise
+            return names
+
+        return self._remote_call(with_records)
 
     def _read_remote_version(self, transport):
         info = transport.version()

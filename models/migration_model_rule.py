@@ -1,0 +1,141 @@
+import ast
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..engine.planner import Edge, plan_order
+from ..engine.spec import ANY_MODULE
+from ..engine.yaml_io import domain_error
+
+
+class MigrationModelRule(models.Model):
+    _name = "migration.model.rule"
+    _description = "Data Migration Model Rule"
+    _order = "plan_id, sequence, id"
+    _rec_name = "source_model"
+
+    plan_id = fields.Many2one("migration.plan", required=True, ondelete="cascade", index=True)
+    sequence = fields.Integer(
+        compute="_compute_sequence",
+        store=True,
+        readonly=False,
+        help="Order of writing: computed from the relational fields (a model after those it "
+        "points to); drag to override.",
+    )
+    source_model = fields.Char(required=True, help="Technical name of the model on the source")
+    target_model = fields.Char(
+        compute="_compute_target_model",
+        store=True,
+        readonly=False,
+        required=True,
+        precompute=True,
+        help="Model the records go into (another one than the source's when __moved__)",
+    )
+    module = fields.Char(
+        default=ANY_MODULE,
+        required=True,
+        help="The domain and discriminator apply when this module is installed on the target; * = always",
+    )
+    domain = fields.Char(
+        string="Source Domain",
+        help="__query__: which source records to migrate, as an Odoo domain, e.g. [('customer_rank', '>', 0)]",
+    )
+    discriminator = fields.Char(
+        help="__discriminator__: comma-separated target fields; a target record with equal "
+        "values is updated instead of a new one created",
+    )
+    field_rule_ids = fields.One2many(
+        "migration.field.rule", "model_rule_id", string="Statements", copy=True
+    )
+    field_rule_count = fields.Integer(compute="_compute_field_rule_count")
+
+    @api.depends("source_model")
+    def _compute_target_model(self):
+        for rule in self:
+            if not rule.target_model:
+                rule.target_model = rule.source_model
+
+    @api.depends(
+        "plan_id.model_rule_ids.target_model",
+        "plan_id.model_rule_ids.field_rule_ids.statement",
+        "plan_id.model_rule_ids.field_rule_ids.source_field",
+    )
+    def _compute_sequence(self):
+        for plan in self.plan_id:
+            rules = plan.model_rule_ids.sorted(lambda r: (r.sequence or 0, r.id or 0))
+            by_target = {rule.target_model: rule for rule in rules}
+            edges = []
+            for rule in rules:
+                if rule.target_model not in self.env:
+                    continue
+                skipped = {
+                    field_rule.source_field
+                    for field_rule in rule.field_rule_ids
+                    if field_rule.statement in ("forget", "defer")
+                }
+                for name, field in self.env[rule.target_model]._fields.items():
+                    if (
+                        field.type in ("many2one", "many2many")
+                        and field.store
+                        and not field.inherited
+                        and field.comodel_name in by_target
+                        and name not in skipped
+                    ):
+                        edges.append(
+                            Edge(rule.target_model, name, field.comodel_name, field.required)
+                        )
+            order = plan_order(list(by_target), edges, break_cycles=True)
+            for position, target_model in enumerate(order.models, start=1):
+                by_target[target_model].sequence = position * 10
+        for rule in self.filtered(lambda r: not r.plan_id):
+            rule.sequence = rule.sequence or 0
+
+    def _compute_field_rule_count(self):
+        for rule in self:
+            rule.field_rule_count = len(rule.field_rule_ids)
+
+    @api.depends("source_model", "target_model")
+    def _compute_display_name(self):
+        for rule in self:
+            if rule.target_model and rule.target_model != rule.source_model:
+                rule.display_name = f"{rule.source_model} → {rule.target_model}"
+            else:
+                rule.display_name = rule.source_model or ""
+
+    @api.constrains("domain")
+    def _check_domain(self):
+        for rule in self.filtered("domain"):
+            try:
+                value = ast.literal_eval(rule.domain)
+            except (ValueError, SyntaxError) as exc:
+                raise ValidationError(
+                    self.env._(
+                        "The domain of %(model)s is not a literal list: %(error)s",
+                        model=rule.source_model,
+                        error=exc,
+                    )
+                ) from exc
+            error = domain_error(list(map(_listify, value)) if isinstance(value, list) else value)
+            if error:
+                raise ValidationError(
+                    self.env._(
+                        "The domain of %(model)s is not valid: %(error)s",
+                        model=rule.source_model,
+                        error=error,
+                    )
+                )
+
+    def _domain_list(self):
+        """The domain as a list of lists, or None when the rule has none."""
+        self.ensure_one()
+        if not self.domain:
+            return None
+        return [_listify(item) for item in ast.literal_eval(self.domain)]
+
+    def _discriminator_list(self):
+        self.ensure_one()
+        return [name.strip() for name in (self.discriminator or "").split(",") if name.strip()]
+
+
+def _listify(item):
+    return list(item) if isinstance(item, tuple) else item

@@ -1,0 +1,2 @@
+from . import migration_plan_yaml
+from . import migration_plan_generator
