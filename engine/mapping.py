@@ -114,8 +114,12 @@ class RowHelpers:
 
 # -- statements, with wildcards expanded against both schemas -------------------------------------
 
+# Set by the target's ORM on create and write, whatever the values say.
+LOG_ACCESS_FIELDS = frozenset(
+    {"create_uid", "create_date", "write_uid", "write_date", "parent_path"}
+)
 # Never copied by a wildcard: the record's identity and what the writing itself sets.
-WILDCARD_EXCLUDED = frozenset({"id", "write_uid", "write_date", "__last_update", "display_name"})
+WILDCARD_EXCLUDED = LOG_ACCESS_FIELDS | {"id", "__last_update", "display_name"}
 RELATIONAL_TYPES = ("many2one", "many2many", "one2many")
 
 

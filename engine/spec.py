@@ -18,10 +18,12 @@ DEFAULT_OPTIONS = {
     "on_error": "log",
     "unresolved": "error",
     "active_test": False,
+    "duplicates": "update",
 }
 OPTION_CHOICES = {
     "on_error": ("log", "stop"),
     "unresolved": ("error", "null", "skip"),
+    "duplicates": ("update", "skip", "update_empty"),
 }
 HOOKS = ("pre", "post", "end")
 

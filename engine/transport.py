@@ -114,8 +114,10 @@ class Transport:
         kwargs = {"context": context} if context else {}
         return self.call(model, "search_count", domain or [], **kwargs)
 
-    def read_batches(self, model, fields, domain=None, batch_size=500, context=None):
+    def read_batches(self, model, fields, domain=None, batch_size=500, context=None, after_id=0):
         """Yield lists of at most ``batch_size`` rows of ``model``, in id order, each once.
+
+        ``after_id`` starts after that id (a resume from a checkpoint).
 
         Pages by keyset (``id > last id seen``), never by offset: rows created or deleted
         while we read cannot shift a page, and the database never scans skipped rows.
@@ -129,7 +131,7 @@ class Transport:
         kwargs = {"fields": fields, "limit": batch_size, "order": "id"}
         if context:
             kwargs["context"] = context
-        last_id = 0
+        last_id = after_id or 0
         while True:
             rows = self.call(
                 model, "search_read", [("id", ">", last_id)] + list(domain or []), **kwargs

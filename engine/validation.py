@@ -6,7 +6,7 @@ Schemas are ``{model: {field: description}}`` as ``fields_get`` gives them (``ty
 ``has_default``.
 """
 
-from .mapping import RELATIONAL_TYPES, expand_rule
+from .mapping import LOG_ACCESS_FIELDS, RELATIONAL_TYPES, expand_rule
 from .planner import Edge, describe_cycle, plan_order
 from .spec import NO_SOURCE, Problem
 
@@ -123,6 +123,8 @@ class _Validator:
         if statement.statement == "moved":
             return None
         target_name = statement.target_field
+        if target_name in LOG_ACCESS_FIELDS:
+            return None  # the target's ORM sets them: the run leaves them out
         target_desc = target_fields.get(target_name)
         if target_desc is None:
             self.add(
@@ -131,6 +133,16 @@ class _Validator:
             return None
         fed.setdefault(statement.target_model, set()).add(target_name)
         if statement.statement in ("python", "ref"):
+            return None
+        if target_name == "id":
+            # the record of this row stands for the source record the value designates
+            if name != "id" and (source_desc or {}).get("type") != "many2one":
+                self.add(
+                    "error",
+                    model,
+                    name,
+                    f"only a many2one (or id) identifies a {statement.target_model} record",
+                )
             return None
         if statement.statement == "fk":
             return self.relation_edge(

@@ -3,6 +3,7 @@ import ast
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..engine.mapping import LOG_ACCESS_FIELDS
 from ..engine.planner import Edge, plan_order
 from ..engine.spec import ANY_MODULE
 from ..engine.yaml_io import domain_error
@@ -63,30 +64,40 @@ class MigrationModelRule(models.Model):
     def _compute_sequence(self):
         for plan in self.plan_id:
             rules = plan.model_rule_ids.sorted(lambda r: (r.sequence or 0, r.id or 0))
-            by_target = {rule.target_model: rule for rule in rules}
+            # which rules write records of each target model (their own, or by a split)
+            providers = {}
+            for rule in rules:
+                for target_model in {rule.target_model} | set(
+                    rule.field_rule_ids.mapped("target_model")
+                ):
+                    providers.setdefault(target_model, []).append(rule)
             edges = []
             for rule in rules:
-                if rule.target_model not in self.env:
-                    continue
                 skipped = {
-                    field_rule.source_field
-                    for field_rule in rule.field_rule_ids
-                    if field_rule.statement in ("forget", "defer")
+                    f.source_field
+                    for f in rule.field_rule_ids
+                    if f.statement in ("forget", "defer")
                 }
-                for name, field in self.env[rule.target_model]._fields.items():
-                    if (
-                        field.type in ("many2one", "many2many")
-                        and field.store
-                        and not field.inherited
-                        and field.comodel_name in by_target
-                        and name not in skipped
-                    ):
-                        edges.append(
-                            Edge(rule.target_model, name, field.comodel_name, field.required)
-                        )
-            order = plan_order(list(by_target), edges, break_cycles=True)
-            for position, target_model in enumerate(order.models, start=1):
-                by_target[target_model].sequence = position * 10
+                for target_model in {rule.target_model} | set(
+                    rule.field_rule_ids.mapped("target_model")
+                ):
+                    if target_model not in self.env:
+                        continue
+                    for name, field in self.env[target_model]._fields.items():
+                        if (
+                            field.type not in ("many2one", "many2many")
+                            or not field.store
+                            or field.inherited
+                            or name in skipped
+                            or name in LOG_ACCESS_FIELDS
+                        ):
+                            continue
+                        for provider in providers.get(field.comodel_name, []):
+                            if provider != rule:
+                                edges.append(Edge(rule, name, provider, field.required))
+            order = plan_order(list(rules), edges, break_cycles=True)
+            for position, rule in enumerate(order.models, start=1):
+                rule.sequence = position * 10
         for rule in self.filtered(lambda r: not r.plan_id):
             rule.sequence = rule.sequence or 0
 

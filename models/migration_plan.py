@@ -46,6 +46,18 @@ class MigrationPlan(models.Model):
         default=DEFAULT_OPTIONS["unresolved"],
         required=True,
     )
+    duplicates = fields.Selection(
+        selection=[
+            ("update", "Update them"),
+            ("skip", "Leave them as they are"),
+            ("update_empty", "Fill their empty fields only"),
+        ],
+        string="Records Migrated Before",
+        default=DEFAULT_OPTIONS["duplicates"],
+        required=True,
+        help="What a run does with a source record an earlier run (or a discriminator) already "
+        "matched to a target record.",
+    )
     active_test = fields.Boolean(
         string="Active Source Records Only",
         default=DEFAULT_OPTIONS["active_test"],
@@ -83,6 +95,7 @@ class MigrationPlan(models.Model):
                 "on_error": self.on_error,
                 "unresolved": self.unresolved,
                 "active_test": self.active_test,
+                "duplicates": self.duplicates,
             },
             hooks={
                 name: self[f"{name}_hook"]
@@ -123,6 +136,7 @@ class MigrationPlan(models.Model):
             "on_error": spec.options["on_error"],
             "unresolved": spec.options["unresolved"],
             "active_test": spec.options["active_test"],
+            "duplicates": spec.options["duplicates"],
             "state": "draft",
             "model_rule_ids": [fields.Command.clear()],
         }
@@ -310,6 +324,51 @@ class MigrationPlan(models.Model):
         self.ensure_one()
         self.validate()
         return True
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def run(self, dry_run=False, models=None, resume=False, incremental=False):
+        """Run the plan now; the ``migration.run`` record says how it went.
+
+        ``models``: a subset of source models; ``resume``: continue the last failed or
+        cancelled run from its checkpoints; ``incremental``: only the source records written
+        since the start of the last clean run.
+        """
+        self.ensure_one()
+        if not self.source_id:
+            raise UserError(self.env._("The plan %s has no source.", self.name))
+        Run = self.env["migration.run"]
+        if resume:
+            run = Run.search(
+                [
+                    ("plan_id", "=", self.id),
+                    ("state", "in", ("failed", "cancelled")),
+                    ("dry_run", "=", False),
+                ],
+                limit=1,
+            )
+            if not run:
+                raise UserError(
+                    self.env._("The plan %s has no failed or cancelled run to resume.", self.name)
+                )
+            return run._execute(resume=True)
+        since = False
+        if incremental:
+            last_clean = Run.search(
+                [("plan_id", "=", self.id), ("clean", "=", True)], order="started_at desc", limit=1
+            )
+            since = last_clean.started_at
+        run = Run.create(
+            {
+                "plan_id": self.id,
+                "source_id": self.source_id.id,
+                "dry_run": dry_run,
+                "incremental": incremental,
+                "since": since,
+                "model_names": ",".join(models) if models else False,
+            }
+        )
+        return run._execute()
 
     # -- generation -------------------------------------------------------------------------------
 

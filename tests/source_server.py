@@ -188,6 +188,12 @@ class SourceServer:
         options.setdefault("timeout", 30)
         return make_transport(kind, self.url, self.database, self.login, self.password, **options)
 
+    def kill(self):
+        """Kill the server at once (SIGKILL), as a crash or a network cut would."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
     def stop(self):
         process, self.process = self.process, None
         if process is None or process.poll() is not None:

@@ -1,0 +1,197 @@
+"""From source ids to target ids: the id map, then external ids, then discriminators.
+
+Every lookup works on a whole batch: one query on the id map, one call on the source's
+``ir.model.data`` and one on the target's, one search per discriminated model; never a
+query per record. Answers are kept for the run (reference data is asked for once).
+"""
+
+import logging
+
+_logger = logging.getLogger(__name__)
+
+ID_MAP_TABLE = "migration_id_map"
+
+
+class IdMap:
+    """``(source model, source id, target model) -> target id`` of one source, in SQL."""
+
+    def __init__(self, cr, source_key, run_key=None):
+        self.cr = cr
+        self.source_key = source_key
+        self.run_key = run_key
+
+    def lookup(self, source_model, source_ids, target_model=None):
+        """``{(source id, target model): target id}`` for ``source_ids`` of ``source_model``."""
+        if not source_ids:
+            return {}
+        query = (
+            f"SELECT source_res_id, target_model, target_res_id FROM {ID_MAP_TABLE}"
+            " WHERE source_id = %s AND source_model = %s AND source_res_id = ANY(%s)"
+        )
+        params = [self.source_key, source_model, list(source_ids)]
+        if target_model:
+            query += " AND target_model = %s"
+            params.append(target_model)
+        self.cr.execute(query, params)
+        return {(source_id, model): target_id for source_id, model, target_id in self.cr.fetchall()}
+
+    def store(self, entries):
+        """Record ``(source model, source id, target model, target id)`` entries, in one query."""
+        if not entries:
+            return
+        models, ids, targets, target_ids = zip(*entries, strict=True)
+        self.cr.execute(
+            f"INSERT INTO {ID_MAP_TABLE} (source_id, source_model, source_res_id, target_model,"
+            " target_res_id, run_id, create_uid, write_uid, create_date, write_date)"
+            " SELECT %s, m, i, t, ti, %s, 1, 1, now() at time zone 'UTC', now() at time zone 'UTC'"
+            " FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::int[]) AS e(m, i, t, ti)"
+            " ON CONFLICT (source_id, source_model, source_res_id, target_model)"
+            " DO UPDATE SET target_res_id = EXCLUDED.target_res_id, run_id = EXCLUDED.run_id,"
+            " write_date = EXCLUDED.write_date",
+            [
+                self.source_key,
+                self.run_key,
+                list(models),
+                list(ids),
+                list(targets),
+                list(target_ids),
+            ],
+        )
+
+
+class Resolver:
+    """Resolves references of a batch to target ids, by the order of MAPPING.md."""
+
+    def __init__(self, env, transport, id_map, discriminators, migrated_targets):
+        self.env = env
+        self.transport = transport
+        self.id_map = id_map
+        # source model -> (target model, [target field names]) for models matched by value
+        self.discriminators = discriminators
+        # source model -> target model, for the models the plan migrates
+        self.migrated_targets = migrated_targets
+        self.cache = {}  # (source model, source id, target model) -> target id or None
+
+    def target_model_of(self, source_model, fallback=None):
+        return self.migrated_targets.get(source_model) or fallback or source_model
+
+    def resolve(self, wanted):
+        """Fill the cache for ``wanted``, a set of (source model, source id, target model)."""
+        missing = {key for key in wanted if key not in self.cache and key[1]}
+        if not missing:
+            return
+        by_model = {}
+        for source_model, source_id, target_model in missing:
+            by_model.setdefault((source_model, target_model), set()).add(source_id)
+        for (source_model, target_model), ids in by_model.items():
+            found = self.id_map.lookup(source_model, ids, target_model)
+            for source_id in ids:
+                target_id = found.get((source_id, target_model))
+                if target_id:
+                    self.cache[(source_model, source_id, target_model)] = target_id
+            left = {i for i in ids if (source_model, i, target_model) not in self.cache}
+            if left:
+                self._by_external_id(source_model, target_model, left)
+            left = {i for i in left if (source_model, i, target_model) not in self.cache}
+            if left and source_model in self.discriminators:
+                self._by_discriminator(source_model, target_model, left)
+            if source_model not in self.migrated_targets:
+                # reference data: an unknown id stays unknown for the whole run
+                for source_id in left:
+                    self.cache.setdefault((source_model, source_id, target_model), None)
+
+    def get(self, source_model, source_id, target_model):
+        return self.cache.get((source_model, source_id, target_model))
+
+    def forget_misses(self, source_model):
+        """A model was just written: ids not found before may be found now."""
+        for key in [k for k, v in self.cache.items() if v is None and k[0] == source_model]:
+            del self.cache[key]
+
+    def remember(self, source_model, source_id, target_model, target_id):
+        self.cache[(source_model, source_id, target_model)] = target_id
+
+    def _by_external_id(self, source_model, target_model, ids):
+        rows = self.transport.call(
+            "ir.model.data",
+            "search_read",
+            [("model", "=", source_model), ("res_id", "in", sorted(ids))],
+            ["module", "name", "res_id"],
+        )
+        if not rows:
+            return
+        by_xmlid = {(row["module"], row["name"]): row["res_id"] for row in rows}
+        self.env.cr.execute(
+            "SELECT module, name, res_id FROM ir_model_data WHERE model = %s"
+            " AND (module, name) IN (SELECT * FROM unnest(%s::varchar[], %s::varchar[]))",
+            [target_model, [m for m, _n in by_xmlid], [n for _m, n in by_xmlid]],
+        )
+        for module, name, target_id in self.env.cr.fetchall():
+            self.cache[(source_model, by_xmlid[(module, name)], target_model)] = target_id
+
+    def _by_discriminator(self, source_model, target_model, ids):
+        _target, names = self.discriminators[source_model]
+        model = self.env[target_model].with_context(active_test=False)
+        fields = model._fields
+        rows = self.transport.call(source_model, "read", sorted(ids), names)
+        # relational discriminator values (a state's country) are resolved first
+        wanted = set()
+        for row in rows:
+            for name in names:
+                if fields[name].type == "many2one" and row.get(name):
+                    relation_model = self._source_relation(source_model, name)
+                    wanted.add((relation_model, row[name][0], fields[name].comodel_name))
+        self.resolve(wanted)
+        keys = {}
+        for row in rows:
+            key = []
+            for name in names:
+                value = row.get(name)
+                if fields[name].type == "many2one":
+                    value = value and self.get(
+                        self._source_relation(source_model, name),
+                        value[0],
+                        fields[name].comodel_name,
+                    )
+                key.append(value or False)
+            keys[tuple(key)] = row["id"]
+        matches = match_by_values(model, names, list(keys))
+        for key, target_id in matches.items():
+            self.cache[(source_model, keys[key], target_model)] = target_id
+
+    def _source_relation(self, source_model, field_name):
+        relations = getattr(self, "_relations", None)
+        if relations is None:
+            relations = self._relations = {}
+        if source_model not in relations:
+            described = self.transport.fields_get(source_model, ["relation"])
+            relations[source_model] = {
+                name: desc.get("relation") for name, desc in described.items()
+            }
+        return relations[source_model][field_name]
+
+
+def match_by_values(model, names, keys):
+    """``{values tuple: target id}`` of records of ``model`` whose ``names`` equal a key.
+
+    One search for the whole list; many2one values compare as ids.
+    """
+    if not keys:
+        return {}
+    domain = []
+    for position, name in enumerate(names):
+        values = sorted({key[position] for key in keys if key[position] is not False}, key=str)
+        domain.append((name, "in", values))
+    found = {}
+    wanted = set(keys)
+    for record in model.search_fetch(domain, names):
+        key = tuple(_comparable(record[name]) for name in names)
+        if key in wanted and key not in found:
+            found[key] = record.id
+    return found
+
+
+def _comparable(value):
+    if hasattr(value, "_name"):  # a record
+        return value.id or False
+    return value

@@ -1,0 +1,169 @@
+"""Batched writes through the ORM, quiet, each batch in a savepoint.
+
+A batch is created with one ``create(vals_list)``. When the target refuses it, the batch is
+retried record by record, each in its own savepoint, so that only the refused records fail;
+each failure comes back with the target's message. Updates write only what changed.
+"""
+
+import logging
+
+import psycopg2
+
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
+
+# Writing history, not doing business: no chatter, no followers, no mails, no tracking.
+QUIET_CONTEXT = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+    "mail_auto_subscribe_no_notify": True,
+    "no_reset_password": True,
+    "skip_sms": True,
+}
+
+
+def error_message(exc):
+    """What the target said, in one readable sentence."""
+    if isinstance(exc, psycopg2.Error):
+        diag = exc.diag
+        message = diag.message_primary or str(exc).splitlines()[0]
+        if diag.constraint_name:
+            message = f"{message} (constraint {diag.constraint_name})"
+        return message
+    if isinstance(exc, UserError):
+        return exc.args[0] if exc.args else str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Writer:
+    def __init__(self, env, duplicates="update"):
+        self.env = env
+        self.duplicates = duplicates
+
+    def model(self, name):
+        return self.env[name].with_context(**QUIET_CONTEXT)
+
+    def create_batch(self, model_name, items):
+        """Create ``items`` (key, vals); ``({key: new id}, {key: error message})``."""
+        if not items:
+            return {}, {}
+        model = self.model(model_name)
+        try:
+            with self.env.cr.savepoint():
+                records = model.create([vals for _key, vals in items])
+            return {key: record.id for (key, _vals), record in zip(items, records, strict=True)}, {}
+        except Exception as exc:  # noqa: BLE001 - any refusal: find the records responsible
+            _logger.debug(
+                "batch of %s %s refused (%s): record by record", len(items), model_name, exc
+            )
+        created, failed = {}, {}
+        for key, vals in items:
+            try:
+                with self.env.cr.savepoint():
+                    created[key] = model.create(vals).id
+            except Exception as exc:  # noqa: BLE001
+                failed[key] = error_message(exc)
+        return created, failed
+
+    def update_batch(self, model_name, items):
+        """Write ``items`` (key, target id, vals) per the duplicates policy.
+
+        ``(updated keys, unchanged keys, {key: error message})``; unchanged includes the
+        records the policy leaves alone.
+        """
+        if not items:
+            return [], [], {}
+        if self.duplicates == "skip":
+            return [], [key for key, _id, _vals in items], {}
+        model = self.model(model_name)
+        records = model.browse([target_id for _key, target_id, _vals in items]).exists()
+        existing = set(records.ids)
+        changes = []
+        unchanged = []
+        failed = {}
+        for key, target_id, vals in items:
+            if target_id not in existing:
+                failed[key] = f"{model_name} {target_id} of the id map no longer exists"
+                continue
+            record = records.browse(target_id)
+            diff = {
+                name: value
+                for name, value in vals.items()
+                if not _same(record, name, value)
+                and (self.duplicates != "update_empty" or _empty(record[name]))
+            }
+            if diff:
+                changes.append((key, record, diff))
+            else:
+                unchanged.append(key)
+        updated = []
+        try:
+            with self.env.cr.savepoint():
+                for _key, record, diff in changes:
+                    record.write(diff)
+            updated = [key for key, _record, _diff in changes]
+        except Exception:  # noqa: BLE001
+            for key, record, diff in changes:
+                try:
+                    with self.env.cr.savepoint():
+                        record.write(diff)
+                    updated.append(key)
+                except Exception as exc:  # noqa: BLE001
+                    failed[key] = error_message(exc)
+        return updated, unchanged, failed
+
+    def write_grouped(self, model_name, writes):
+        """Write ``writes`` ({target id: vals}), one ``write`` per distinct vals.
+
+        ``{target id: error message}`` of the records refused.
+        """
+        model = self.model(model_name)
+        groups = {}
+        for target_id, vals in writes.items():
+            record = model.browse(target_id)
+            diff = {name: value for name, value in vals.items() if not _same(record, name, value)}
+            if diff:
+                groups.setdefault(repr(sorted(diff.items(), key=lambda item: item[0])), (diff, []))[
+                    1
+                ].append(target_id)
+        failed = {}
+        for diff, ids in groups.values():
+            try:
+                with self.env.cr.savepoint():
+                    model.browse(ids).write(diff)
+            except Exception:  # noqa: BLE001
+                for target_id in ids:
+                    try:
+                        with self.env.cr.savepoint():
+                            model.browse(target_id).write(diff)
+                    except Exception as exc:  # noqa: BLE001
+                        failed[target_id] = error_message(exc)
+        return failed
+
+
+def _empty(value):
+    return not value and value != 0 or (hasattr(value, "_name") and not value)
+
+
+def _same(record, name, value):
+    """Whether writing ``value`` into ``record.name`` would change nothing."""
+    field = record._fields[name]
+    current = record[name]
+    if field.type == "many2one":
+        return current.id == (value or False)
+    if field.type in ("many2many", "one2many"):
+        if isinstance(value, list) and len(value) == 1 and value[0][0] == 6:
+            return set(current.ids) == set(value[0][2])
+        return False
+    if field.type in ("float", "monetary"):
+        return abs((current or 0.0) - (value or 0.0)) < 1e-9
+    if field.type == "binary":
+        if isinstance(value, str):
+            value = value.encode()
+        return (current or False) == (value or False)
+    if field.type in ("char", "text", "html", "selection"):
+        return (current or False) == (value or False)
+    return current == value
