@@ -58,18 +58,19 @@ def odoo_major_version(src):
 
 
 class SourceServer:
-    def __init__(self):
+    def __init__(self, database=None, generated=GENERATED_PARTNERS):
         default_src = Path(odoo.__file__).resolve().parent.parent
         self.src = Path(os.environ.get("SOURCE_ODOO_SRC") or default_src).resolve()
         self.python = os.environ.get("SOURCE_PYTHON") or sys.executable
         self.major = odoo_major_version(self.src)
-        self.database = f"rdm_source_{self.major}"
+        self.database = database or f"rdm_source_{self.major}"
+        self.generated = generated
         self.login = LOGIN
         self.password = PASSWORD
         self.build_dir = Path(config["data_dir"]).resolve().parent
         # The database outlives any checkout, so its filestore lives beside it, not in .build/.
         self.data_dir = Path.home() / ".local/share/remote_data_migration" / self.database
-        self.log_file = self.build_dir / f"source-server-{self.major}.log"
+        self.log_file = self.build_dir / f"source-server-{self.database}.log"
         self.db_user = config["db_user"] or None
         self.port = None
         self.process = None
@@ -168,7 +169,7 @@ class SourceServer:
         """Enough source partners for paging tests; created once, kept with the database."""
         client = self.transport()
         existing = client.search_count("res.partner", [("ref", "=like", "RDM-GEN-%")])
-        missing = range(existing, GENERATED_PARTNERS)
+        missing = range(existing, self.generated)
         for start in range(missing.start, missing.stop, 500):
             client.call(
                 "res.partner",
@@ -179,6 +180,7 @@ class SourceServer:
                         "ref": f"RDM-GEN-{i:05d}",
                         "email": f"partner{i:05d}@example.com",
                         "is_company": i % 10 == 0,
+                        "city": f"City {i % 97}",
                     }
                     for i in range(start, min(start + 500, missing.stop))
                 ],
