@@ -12,9 +12,11 @@
     "data": [
         "security/remote_data_migration_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
         "views/migration_source_views.xml",
         "wizards/migration_plan_yaml_views.xml",
         "wizards/migration_plan_generator_views.xml",
+        "wizards/migration_run_wizard_views.xml",
         "views/migration_plan_views.xml",
         "views/migration_model_rule_views.xml",
         "views/migration_run_views.xml",

@@ -26,11 +26,13 @@ format: 1
 plan: Bench partners
 options:
   batch_size: {batch_size}
+  unresolved: "null"
 mapping:
   '*':
     res.partner.__query__: [["ref", "=like", "RDM-GEN-%"]]
     res.partner.*:
     res.partner.user_id: __forget__
+    res.partner.category_id: __forget__
     res.partner.message_main_attachment_id: __forget__
 """
 
@@ -48,7 +50,8 @@ run = plan.run()
 wall = time.monotonic() - started
 lines = [{{"model": l.source_model, "records": l.read_count, "created": l.created_count,
           "failed": l.failed_count, "seconds": l.seconds}} for l in run.model_ids]
-print("BENCH-RESULT " + json.dumps({{"state": run.state, "error": run.error or "", "wall": wall,
+errors = run.log_ids.filtered(lambda l: l.level == "error")[:5].mapped("message")
+print("BENCH-RESULT " + json.dumps({{"state": run.state, "error": run.error or "", "errors": errors, "wall": wall,
       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "models": lines}}))
 """
 
@@ -71,12 +74,7 @@ def main():
     odoo.addons.__path__.append(str(BUILD / "addons"))
     from odoo.addons.remote_data_migration.tests.source_server import SourceServer  # noqa: PLC0415
 
-    odoo_bin = [
-        sys.executable,
-        str(Path(odoo.__file__).resolve().parent.parent / "odoo-bin"),
-        "-c",
-        str(CONFIG),
-    ]
+    odoo_bin = [sys.executable, str(Path(odoo.__file__).resolve().parent.parent / "odoo-bin")]
     print(f"source: {args.partners} generated partners (made once, kept)...", flush=True)
     server = SourceServer(database="rdm_bench_source", generated=args.partners)
     server.start()
@@ -84,8 +82,8 @@ def main():
         print("target: a fresh database with the addon...", flush=True)
         subprocess.run(["dropdb", "--if-exists", TARGET_DB], check=True)
         subprocess.run(
-            [*odoo_bin, "-d", TARGET_DB, "-i", "remote_data_migration", "--without-demo=all", "--stop-after-init",
-             "--log-level=warn"],
+            [*odoo_bin, "-c", str(CONFIG), "-d", TARGET_DB, "-i", "remote_data_migration",
+             "--without-demo=all", "--stop-after-init", "--log-level=warn"],
             check=True,
         )  # fmt: skip
         script = SHELL_SCRIPT.format(
@@ -97,7 +95,16 @@ def main():
         print("migrating...", flush=True)
         started = time.monotonic()
         shell = subprocess.run(
-            [*odoo_bin, "shell", "-d", TARGET_DB, "--no-http", "--log-level=warn"],
+            [
+                *odoo_bin,
+                "shell",
+                "-c",
+                str(CONFIG),
+                "-d",
+                TARGET_DB,
+                "--no-http",
+                "--log-level=warn",
+            ],
             input=script,
             capture_output=True,
             text=True,
@@ -113,6 +120,8 @@ def main():
         )
     result = json.loads(result_lines[-1].removeprefix("BENCH-RESULT "))
     print(f"\nrun: {result['state']} {result['error']}")
+    for error in result["errors"]:
+        print(f"  {error}")
     print(
         f"{'model':<24}{'records':>10}{'created':>10}{'failed':>8}{'seconds':>10}{'records/s':>11}"
     )

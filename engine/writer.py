@@ -80,15 +80,16 @@ class Writer:
             return [], [key for key, _id, _vals in items], {}
         model = self.model(model_name)
         records = model.browse([target_id for _key, target_id, _vals in items]).exists()
-        existing = set(records.ids)
+        # records taken from one recordset read their fields for the whole batch at once
+        by_id = {record.id: record for record in records}
         changes = []
         unchanged = []
         failed = {}
         for key, target_id, vals in items:
-            if target_id not in existing:
+            record = by_id.get(target_id)
+            if record is None:
                 failed[key] = f"{model_name} {target_id} of the id map no longer exists"
                 continue
-            record = records.browse(target_id)
             diff = {
                 name: value
                 for name, value in vals.items()
@@ -122,13 +123,15 @@ class Writer:
         """
         model = self.model(model_name)
         groups = {}
-        for target_id, vals in writes.items():
-            record = model.browse(target_id)
-            diff = {name: value for name, value in vals.items() if not _same(record, name, value)}
+        for record in model.browse(list(writes)):  # one recordset: its fields read at once
+            diff = {
+                name: value
+                for name, value in writes[record.id].items()
+                if not _same(record, name, value)
+            }
             if diff:
-                groups.setdefault(repr(sorted(diff.items(), key=lambda item: item[0])), (diff, []))[
-                    1
-                ].append(target_id)
+                _diff, ids = groups.setdefault(repr(sorted(diff.items())), (diff, []))
+                ids.append(record.id)
         failed = {}
         for diff, ids in groups.values():
             try:

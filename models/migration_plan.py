@@ -10,6 +10,7 @@ from ..engine.yaml_io import Catalog, dump_plan, parse_plan
 
 _logger = logging.getLogger(__name__)
 
+RUN_LOCK_CLASS = 0x52444D  # "RDM": the first key of the plans' advisory locks
 SCHEMA_ATTRIBUTES = ["type", "relation", "required", "store", "selection", "string"]
 
 
@@ -72,10 +73,24 @@ class MigrationPlan(models.Model):
     error_count = fields.Integer(compute="_compute_finding_counts")
     warning_count = fields.Integer(compute="_compute_finding_counts")
     run_ids = fields.One2many("migration.run", "plan_id", string="Runs")
+    run_count = fields.Integer(compute="_compute_run_count")
+    scheduled = fields.Boolean(
+        help="Run incrementally by the scheduled action 'Data Migration: scheduled sync', at its interval",
+        tracking=True,
+    )
 
     _sql_constraints = [
         ("batch_size_positive", "CHECK(batch_size > 0)", "The batch size must be positive."),
     ]
+
+    def _compute_run_count(self):
+        counts = dict(
+            self.env["migration.run"]._read_group(
+                [("plan_id", "in", self.ids)], ["plan_id"], ["__count"]
+            )
+        )
+        for plan in self:
+            plan.run_count = counts.get(plan, 0)
 
     @api.depends("finding_ids.severity")
     def _compute_finding_counts(self):
@@ -327,6 +342,81 @@ class MigrationPlan(models.Model):
 
     # -- runs -------------------------------------------------------------------------------------
 
+    def _lock_for_run(self):
+        """A plan never runs twice at once: a PostgreSQL session lock, held while it runs.
+
+        The lock dies with the process holding it, so a run left ``running`` by a process
+        that died is recognised as interrupted, and can be resumed.
+        """
+        self.ensure_one()
+        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_CLASS, self.id])
+        if not self.env.cr.fetchone()[0]:
+            running = self.run_ids.filtered(lambda r: r.state == "running")[:1]
+            raise UserError(
+                self.env._(
+                    "The plan %(plan)s is already running (run %(run)s): wait for it to end, or cancel it.",
+                    plan=self.name,
+                    run=running.id or "?",
+                )
+            )
+        interrupted = self.run_ids.filtered(lambda r: r.state == "running")
+        if interrupted:
+            interrupted.write(
+                {
+                    "state": "failed",
+                    "error": self.env._("Interrupted: the process running it stopped. Resume it."),
+                }
+            )
+
+    def _unlock_for_run(self):
+        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_CLASS, self.id])
+
+    def _new_run(self, dry_run=False, models=None, incremental=False):
+        Run = self.env["migration.run"]
+        since = False
+        if incremental:
+            last_clean = Run.search(
+                [("plan_id", "=", self.id), ("clean", "=", True)], order="started_at desc", limit=1
+            )
+            since = last_clean.started_at
+        return Run.create(
+            {
+                "plan_id": self.id,
+                "source_id": self.source_id.id,
+                "dry_run": dry_run,
+                "incremental": incremental,
+                "since": since,
+                "model_names": ",".join(models) if models else False,
+            }
+        )
+
+    def _queue_run(self, dry_run=False, models=None, incremental=False):
+        """A run for the scheduled action to do in the background, triggered now."""
+        self.ensure_one()
+        run = self._new_run(dry_run=dry_run, models=models, incremental=incremental)
+        run.queued = True
+        self.env.ref("remote_data_migration.ir_cron_migration_run_queued")._trigger()
+        return run
+
+    @api.model
+    def _cron_sync_scheduled(self):
+        """The scheduled sync: every plan flagged as scheduled, incrementally."""
+        for plan in self.search([("scheduled", "=", True), ("source_id", "!=", False)]):
+            try:
+                plan.run(incremental=True)
+            except UserError as exc:
+                _logger.info("scheduled plan %s not run: %s", plan.name, exc)
+
+    def action_view_runs(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Runs of %s", self.name),
+            "res_model": "migration.run",
+            "view_mode": "list,form",
+            "domain": [("plan_id", "=", self.id)],
+        }
+
     def run(self, dry_run=False, models=None, resume=False, incremental=False):
         """Run the plan now; the ``migration.run`` record says how it went.
 
@@ -352,23 +442,7 @@ class MigrationPlan(models.Model):
                     self.env._("The plan %s has no failed or cancelled run to resume.", self.name)
                 )
             return run._execute(resume=True)
-        since = False
-        if incremental:
-            last_clean = Run.search(
-                [("plan_id", "=", self.id), ("clean", "=", True)], order="started_at desc", limit=1
-            )
-            since = last_clean.started_at
-        run = Run.create(
-            {
-                "plan_id": self.id,
-                "source_id": self.source_id.id,
-                "dry_run": dry_run,
-                "incremental": incremental,
-                "since": since,
-                "model_names": ",".join(models) if models else False,
-            }
-        )
-        return run._execute()
+        return self._new_run(dry_run=dry_run, models=models, incremental=incremental)._execute()
 
     # -- generation -------------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 import logging
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import config
@@ -52,6 +54,12 @@ class MigrationRun(models.Model):
     log_ids = fields.One2many("migration.run.log", "run_id")
     failed_count = fields.Integer(compute="_compute_totals")
     created_count = fields.Integer(compute="_compute_totals")
+    progress = fields.Float(
+        compute="_compute_totals", help="Source records read, in percent of those to read"
+    )
+    queued = fields.Boolean(
+        readonly=True, help="Waiting for the scheduled action that runs it in the background"
+    )
 
     @api.depends("started_at", "ended_at")
     def _compute_duration(self):
@@ -59,11 +67,16 @@ class MigrationRun(models.Model):
             end = run.ended_at or (run.state == "running" and fields.Datetime.now())
             run.duration = (end - run.started_at).total_seconds() if run.started_at and end else 0.0
 
-    @api.depends("model_ids.failed_count", "model_ids.created_count")
+    @api.depends("model_ids.failed_count", "model_ids.created_count", "model_ids.read_count")
     def _compute_totals(self):
         for run in self:
-            run.failed_count = sum(run.model_ids.mapped("failed_count"))
-            run.created_count = sum(run.model_ids.mapped("created_count"))
+            lines = run.model_ids
+            run.failed_count = sum(lines.mapped("failed_count"))
+            run.created_count = sum(lines.mapped("created_count"))
+            to_read = sum(lines.mapped("source_count"))
+            run.progress = (
+                min(100.0, 100.0 * sum(lines.mapped("read_count")) / to_read) if to_read else 0.0
+            )
 
     # -- shell API --------------------------------------------------------------------------------
 
@@ -102,6 +115,28 @@ class MigrationRun(models.Model):
         self._execute(resume=True)
         return True
 
+    @api.model
+    def _cron_run_queued(self):
+        """The scheduled action behind "in the background": run the queued runs, oldest first."""
+        queued = self.search([("queued", "=", True), ("state", "=", "draft")], order="id")
+        for position, run in enumerate(queued):
+            self.env["ir.cron"]._notify_progress(done=position, remaining=len(queued) - position)
+            try:
+                run._execute()
+            except UserError as exc:  # already running: it waits for the next trigger
+                _logger.info("queued run %s waits: %s", run.id, exc)
+
+    def action_view_log(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log of run %s", self.id),
+            "res_model": "migration.run.log",
+            "view_mode": "list,form",
+            "domain": [("run_id", "=", self.id)],
+            "context": {"search_default_errors": 1},
+        }
+
     def action_cancel(self):
         for run in self.filtered(lambda r: r.state in ("draft", "running")):
             run.state = "cancelled"
@@ -122,14 +157,22 @@ class MigrationRun(models.Model):
     def _can_commit(self):
         return not (self.dry_run or self.env.registry.in_test_mode() or config["test_enable"])
 
-    def _execute(self, resume=False, only_ids=None, journal=None, retry=False):
+    def _execute(self, resume=False, only_ids=None, journal=None, retry=False, progress=None):
+        """Run (or resume, or retry) this run. ``progress(run)`` is called at each checkpoint."""
         self.ensure_one()
+        self.plan_id._lock_for_run()
+        try:
+            return self._execute_locked(resume, only_ids, journal, retry, progress)
+        finally:
+            self.plan_id._unlock_for_run()
+
+    def _execute_locked(self, resume, only_ids, journal, retry, progress):
         plan = self.plan_id
         spec = plan._to_spec()
         journal = journal or Journal()
         if not retry:
             self.write(
-                {"state": "running", "error": False, "ended_at": False}
+                {"state": "running", "error": False, "ended_at": False, "queued": False}
                 | ({} if resume else {"started_at": fields.Datetime.now()})
             )
         try:
@@ -163,7 +206,9 @@ class MigrationRun(models.Model):
             source_key=self.source_id.id,
             run_key=self.id,
             journal=journal,
-            save=self._save_journal if can_commit else None,
+            save=(lambda journal: self._save_journal(journal, progress=progress))
+            if can_commit
+            else None,
             modules=modules,
             models=(self.model_names or "").split(",") if self.model_names else None,
             since=self.since and fields.Datetime.to_string(self.since),
@@ -206,10 +251,29 @@ class MigrationRun(models.Model):
             self.write({"state": state, "error": error or False, "ended_at": fields.Datetime.now()})
         failed = sum(self.model_ids.mapped("failed_count"))
         self.clean = state == "done" and not failed and not self.dry_run
+        self._post_summary()
         if self._can_commit():
             # the outcome of the run, whatever it is
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return self
+
+    def _post_summary(self):
+        rows = Markup("").join(
+            Markup("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>")
+            % (model, *(counts[name] for name in COUNTERS))
+            for model, counts in self.summary().items()
+        )
+        header = Markup("").join(Markup("<th>%s</th>") % name for name in ("model", *COUNTERS))
+        title = self.env._(
+            "Run %(state)s%(dry)s",
+            state=self.state,
+            dry=self.env._(" (dry run)") if self.dry_run else "",
+        )
+        self.message_post(
+            body=Markup("<p>%s</p><table class='table table-sm'><tr>%s</tr>%s</table>")
+            % (title, header, rows)
+            + (Markup("<p>%s</p>") % self.error if self.error else Markup(""))
+        )
 
     def _prepare_lines(self, spec):
         lines = {line.source_model: line for line in self.model_ids}
@@ -227,7 +291,7 @@ class MigrationRun(models.Model):
                 }
             )
 
-    def _save_journal(self, journal, retry=False):
+    def _save_journal(self, journal, retry=False, progress=None):
         """Add what the journal holds to the run's lines and log, then empty it."""
         lines = {line.source_model: line for line in self.model_ids}
         for model, counter in journal.counters.items():
@@ -256,6 +320,8 @@ class MigrationRun(models.Model):
                 [dict(log, run_id=self.id) for log in journal.logs]
             )
         journal.clear()
+        if progress:
+            progress(self)
 
 
 def _source_count(transport, rule, active_test):

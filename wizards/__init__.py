@@ -1,2 +1,3 @@
 from . import migration_plan_yaml
 from . import migration_plan_generator
+from . import migration_run_wizard

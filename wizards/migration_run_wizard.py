@@ -1,0 +1,76 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..engine.transport import RemoteError
+
+# Above this many source records, a run goes to the background by default.
+BACKGROUND_THRESHOLD = 10_000
+
+
+class MigrationRunWizard(models.TransientModel):
+    _name = "migration.run.wizard"
+    _description = "Run a Data Migration Plan"
+
+    plan_id = fields.Many2one("migration.plan", required=True, ondelete="cascade")
+    dry_run = fields.Boolean(help="Do everything, report the counts, then roll back")
+    model_rule_ids = fields.Many2many(
+        "migration.model.rule",
+        string="Only These Models",
+        domain="[('plan_id', '=', plan_id)]",
+        help="Empty: every model of the plan",
+    )
+    incremental = fields.Boolean(help="Only the source records written since the last clean run")
+    resume = fields.Boolean(help="Continue the last failed or cancelled run from its checkpoints")
+    background = fields.Boolean(
+        string="In the Background",
+        help="A scheduled action does the work now, committing batch by batch; follow it on the run.",
+    )
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        plan_id = values.get("plan_id") or (
+            self.env.context.get("active_model") == "migration.plan"
+            and self.env.context.get("active_id")
+        )
+        if plan_id:
+            values["plan_id"] = plan_id
+            if "background" in fields_list:
+                values["background"] = (
+                    self._source_size(self.env["migration.plan"].browse(plan_id))
+                    > BACKGROUND_THRESHOLD
+                )
+        return values
+
+    @api.model
+    def _source_size(self, plan):
+        """How many source records the plan reads (0 when the source cannot tell)."""
+        if not plan.source_id:
+            return 0
+        try:
+            transport = plan.source_id._transport()
+            return sum(
+                transport.search_count(rule.source_model, rule._domain_list() or [])
+                for rule in plan.model_rule_ids
+                if rule.field_rule_ids
+            )
+        except (RemoteError, UserError):
+            return 0
+
+    def action_run(self):
+        self.ensure_one()
+        plan = self.plan_id
+        models = self.model_rule_ids.mapped("source_model") or None
+        if self.resume:
+            run = plan.run(resume=True)
+        elif self.background:
+            run = plan._queue_run(dry_run=self.dry_run, models=models, incremental=self.incremental)
+        else:
+            run = plan.run(dry_run=self.dry_run, models=models, incremental=self.incremental)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "migration.run",
+            "res_id": run.id,
+            "view_mode": "form",
+            "target": "current",
+        }
