@@ -1,5 +1,5 @@
 # Set-up and checks for remote_data_migration. See README.md.
-.PHONY: setup test lint
+.PHONY: setup test lint demo demo-stop bench
 
 setup:
 	bash scripts/setup.sh
@@ -9,3 +9,12 @@ test:
 
 lint:
 	bash scripts/lint.sh
+
+demo:
+	. .build/env.sh && "$$VENV/bin/python" scripts/demo.py
+
+demo-stop:
+	pkill -f -- "odoo-bi[n] .*-d rdm_demo" || true
+
+bench:
+	. .build/env.sh && "$$VENV/bin/python" bench/run_bench.py --partners $${PARTNERS:-10000}

@@ -58,13 +58,14 @@ def odoo_major_version(src):
 
 
 class SourceServer:
-    def __init__(self, database=None, generated=GENERATED_PARTNERS):
+    def __init__(self, database=None, generated=GENERATED_PARTNERS, detached=False):
         default_src = Path(odoo.__file__).resolve().parent.parent
         self.src = Path(os.environ.get("SOURCE_ODOO_SRC") or default_src).resolve()
         self.python = os.environ.get("SOURCE_PYTHON") or sys.executable
         self.major = odoo_major_version(self.src)
         self.database = database or f"rdm_source_{self.major}"
         self.generated = generated
+        self.detached = detached  # outlives this process (make demo leaves it serving)
         self.login = LOGIN
         self.password = PASSWORD
         self.build_dir = Path(config["data_dir"]).resolve().parent
@@ -125,9 +126,9 @@ class SourceServer:
                 f"source database {self.database} was not created: see {self.log_file}"
             )
 
-    def start(self):
+    def start(self, port=None):
         self.ensure_database()
-        self.port = free_port()
+        self.port = port or free_port()
         self.process = subprocess.Popen(
             self._odoo_command(
                 "-d",
@@ -140,10 +141,14 @@ class SourceServer:
                 str(self.port),
             ),
             stdin=subprocess.DEVNULL,
+            # a detached server must not hold the caller's output open (it logs to its file)
+            stdout=subprocess.DEVNULL if self.detached else None,
+            stderr=subprocess.DEVNULL if self.detached else None,
             start_new_session=True,  # its own process group, so stop() reaches every child
-            preexec_fn=_die_with_parent,
+            preexec_fn=None if self.detached else _die_with_parent,
         )
-        atexit.register(self.stop)  # the end of the test session, however it ends
+        if not self.detached:
+            atexit.register(self.stop)  # the end of the test session, however it ends
         self._wait_until_answering()
         self._generate_partners()
         return self

@@ -10,7 +10,7 @@ from ..engine.mapping import expand_rule
 from ..engine.runner import Runner
 from .source_server import SourceServer, get_source_server
 
-CONTACTS = (Path(__file__).parent / "data" / "contacts.yaml").read_text()
+CONTACTS = (Path(__file__).parent.parent / "data" / "contacts_plan.yaml").read_text()
 GENERATED = [("ref", "=like", "RDM-GEN-%")]
 
 

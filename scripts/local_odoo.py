@@ -1,0 +1,78 @@
+"""The Odoo that `make setup` prepared, for scripts run outside the tests (bench, demo).
+
+Import this first: it reads .build/odoo.conf and makes the addon importable.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD = REPO / ".build"
+CONFIG = BUILD / "odoo.conf"
+RESULT_MARK = "RDM-RESULT "
+
+if not CONFIG.exists():
+    sys.exit("run 'make setup' first")
+
+import odoo  # noqa: E402
+from odoo.tools import config  # noqa: E402
+
+config.parse_config(["-c", str(CONFIG)])
+odoo.addons.__path__.append(str(BUILD / "addons"))
+
+ODOO_BIN = [sys.executable, str(Path(odoo.__file__).resolve().parent.parent / "odoo-bin")]
+
+# What a script run in `odoo-bin shell` prints last: the run's figures, as JSON.
+RESULT_SCRIPT = (
+    """
+import json, resource
+errors = run.log_ids.filtered(lambda l: l.level == "error")[:5].mapped("message")
+lines = [{"model": l.source_model, "records": l.read_count, "created": l.created_count,
+          "updated": l.updated_count, "failed": l.failed_count, "seconds": l.seconds} for l in run.model_ids]
+print("%s" + json.dumps({"run_id": run.id, "state": run.state, "error": run.error or "", "errors": errors,
+      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "models": lines, **extra}))
+"""
+    % RESULT_MARK
+)
+
+
+def create_database(name):
+    """A new database with the addon installed (no demo data)."""
+    subprocess.run(["dropdb", "--if-exists", name], check=True)
+    subprocess.run(
+        [*ODOO_BIN, "-c", str(CONFIG), "-d", name, "-i", "remote_data_migration", "--without-demo=all",
+         "--stop-after-init", "--log-level=warn"],
+        check=True,
+    )  # fmt: skip
+
+
+def run_in_shell(database, script):
+    """Run ``script`` (which sets ``run`` and ``extra``) in `odoo-bin shell`; its figures."""
+    shell = subprocess.run(
+        [*ODOO_BIN, "shell", "-c", str(CONFIG), "-d", database, "--no-http", "--log-level=warn"],
+        input=script + RESULT_SCRIPT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    results = [line for line in shell.stdout.splitlines() if line.startswith(RESULT_MARK)]
+    if not results:
+        sys.exit(f"the run printed no result:\n{shell.stdout[-3000:]}\n{shell.stderr[-3000:]}")
+    return json.loads(results[-1].removeprefix(RESULT_MARK))
+
+
+def print_result(result):
+    print(f"\nrun {result['run_id']}: {result['state']} {result['error']}")
+    for error in result["errors"]:
+        print(f"  {error}")
+    print(
+        f"{'model':<24}{'records':>10}{'created':>10}{'updated':>10}{'failed':>8}{'seconds':>10}{'records/s':>11}"
+    )
+    for line in result["models"]:
+        rate = line["records"] / line["seconds"] if line["seconds"] else 0
+        print(
+            f"{line['model']:<24}{line['records']:>10}{line['created']:>10}{line['updated']:>10}"
+            f"{line['failed']:>8}{line['seconds']:>10.1f}{rate:>11.0f}"
+        )
