@@ -22,6 +22,9 @@
         "views/migration_run_views.xml",
         "views/remote_data_migration_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["remote_data_migration/static/tests/tours/*.js"],
+    },
     "application": True,
     "installable": True,
 }

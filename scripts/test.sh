@@ -27,5 +27,5 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
 fi
 
 cd "$BUILD/addons"
-exec "$VENV/bin/python" -m pytest --odoo-config "$BUILD/odoo.conf" \
+exec "$VENV/bin/python" -m pytest --odoo-config "$BUILD/odoo.conf" --odoo-http \
     --odoo-database "$TEST_DB" remote_data_migration "$@"
