@@ -2,6 +2,8 @@ import re
 
 from odoo import fields, models
 
+from .form_action import open_form
+
 
 class MigrationPlanGenerator(models.TransientModel):
     _name = "migration.plan.generator"
@@ -21,10 +23,4 @@ class MigrationPlanGenerator(models.TransientModel):
         plan = self.env["migration.plan"].generate(
             self.source_id, names or None, name=self.plan_name or None
         )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "migration.plan",
-            "res_id": plan.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return open_form(plan)

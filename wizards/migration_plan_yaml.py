@@ -3,6 +3,8 @@ import base64
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .form_action import open_form
+
 
 class MigrationPlanYaml(models.TransientModel):
     _name = "migration.plan.yaml"
@@ -42,13 +44,7 @@ class MigrationPlanYaml(models.TransientModel):
             plan = self.plan_id.load_yaml(text)
         else:
             plan = self.env["migration.plan"].import_yaml(text, source=self.source_id or None)
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "migration.plan",
-            "res_id": plan.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return open_form(plan)
 
     def action_export(self):
         self.ensure_one()

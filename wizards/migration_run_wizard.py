@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..engine.transport import RemoteError
+from .form_action import open_form
 
 # Above this many source records, a run goes to the background by default.
 BACKGROUND_THRESHOLD = 10_000
@@ -67,10 +68,4 @@ class MigrationRunWizard(models.TransientModel):
             run = plan._queue_run(dry_run=self.dry_run, models=models, incremental=self.incremental)
         else:
             run = plan.run(dry_run=self.dry_run, models=models, incremental=self.incremental)
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "migration.run",
-            "res_id": run.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return open_form(run)
