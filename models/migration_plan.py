@@ -373,6 +373,16 @@ class MigrationPlan(models.Model):
 
     def _new_run(self, dry_run=False, models=None, incremental=False):
         Run = self.env["migration.run"]
+        unknown = set(models or ()) - set(self.model_rule_ids.mapped("source_model"))
+        if unknown:
+            raise UserError(
+                self.env._(
+                    "The plan %(plan)s has no model %(unknown)s; its models: %(known)s",
+                    plan=self.name,
+                    unknown=", ".join(sorted(unknown)),
+                    known=", ".join(self.model_rule_ids.mapped("source_model")),
+                )
+            )
         since = False
         if incremental:
             last_clean = Run.search(

@@ -119,10 +119,17 @@ class MigrationRun(models.Model):
     def _cron_run_queued(self):
         """The scheduled action behind "in the background": run the queued runs, oldest first."""
         queued = self.search([("queued", "=", True), ("state", "=", "draft")], order="id")
-        for position, run in enumerate(queued):
-            self.env["ir.cron"]._notify_progress(done=position, remaining=len(queued) - position)
+        cron = self.env["ir.cron"]
+
+        def notify(run):  # the scheduled action's progress, batch by batch
+            done = sum(run.model_ids.mapped("read_count"))
+            cron._notify_progress(
+                done=done, remaining=max(0, sum(run.model_ids.mapped("source_count")) - done)
+            )
+
+        for run in queued:
             try:
-                run._execute()
+                run._execute(progress=notify)
             except UserError as exc:  # already running: it waits for the next trigger
                 _logger.info("queued run %s waits: %s", run.id, exc)
 

@@ -42,6 +42,7 @@ def main():
     source = SourceServer(database=SOURCE_DB, generated=0, detached=True)
     source.start()
     print(f"source: {source.url} (database {SOURCE_DB}, admin / admin)")
+    add_legacy_records(source.transport())
     print("target: a fresh database with the addon...", flush=True)
     local_odoo.create_database(TARGET_DB)
     plan = (local_odoo.REPO / "data" / "contacts_plan.yaml").read_text()
@@ -65,11 +66,31 @@ def main():
             break
         except requests.ConnectionError:
             time.sleep(0.5)
-    print(
-        f"\ntarget: {url}/odoo/action-remote_data_migration.migration_run_action/{result['run_id']}"
-    )
+    page = f"{url}/odoo/action-remote_data_migration.migration_run_action/{result['run_id']}"
+    status = check_page(url, page)
+    print(f"\ntarget: {page}  (HTTP {status} after logging in)")
     print("login: admin / admin  (stop both servers with: make demo-stop)")
-    sys.exit(0 if result["state"] == "done" else 1)
+    sys.exit(0 if result["state"] == "done" and status == 200 else 1)
+
+
+def add_legacy_records(client):
+    """What an old database holds and a fresh one lacks: records of its own, not base data."""
+    if not client.search_count("res.partner.title", [("name", "=", "Maître")]):
+        client.call("res.partner.title", "create", {"name": "Maître", "shortcut": "Me"})
+
+
+def check_page(url, page):
+    """Log in as an integrator would, then open the run's page."""
+    session = requests.Session()
+    session.post(
+        f"{url}/web/session/authenticate",
+        json={"params": {"db": TARGET_DB, "login": "admin", "password": "admin"}},
+        timeout=30,
+    ).raise_for_status()
+    response = session.get(page, timeout=30)
+    # the web client itself, at that address, for a logged-in user (not the login page)
+    served = response.ok and response.url == page and "odoo.__session_info__" in response.text
+    return response.status_code if served else 0
 
 
 if __name__ == "__main__":

@@ -113,6 +113,15 @@ def test_invalid_input_exit_code_2(cli_database, source_server, tmp_path):
     )
     assert no_secret.returncode == 2
     assert "RDM_SOURCE_SECRET" in no_secret.stderr
+    no_model = data_migrate(
+        "--file",
+        str(DATA / "small.yaml"),
+        *source_args(source_server),
+        "--models",
+        "res.no.such.model",
+    )
+    assert no_model.returncode == 2
+    assert "has no model res.no.such.model" in no_model.stderr
     unknown = data_migrate("--plan", "No such plan")
     assert unknown.returncode == 2
     assert "0 plans are named 'No such plan'" in unknown.stderr

@@ -97,6 +97,31 @@ class TestRunWizard(RunCase):
         Plan._cron_sync_scheduled()
         first = self.last_run()
         self.assertEqual((first.state, first.incremental, first.clean), ("done", True, True))
+        categories = self.client.search_count(
+            "res.partner.category", [], context={"active_test": False}
+        )
+        self.assertEqual(first.summary()["res.partner.category"]["read"], categories)
+
+        # second tick: only what changed on the source in between
+        category_id = self.client.call("res.partner.category", "search", [], limit=1)[0]
+        color = self.client.call("res.partner.category", "read", [category_id], ["color"])[0][
+            "color"
+        ]
+        self.client.call(
+            "res.partner.category", "write", [category_id], {"color": (color or 0) % 10 + 1}
+        )
+        try:
+            Plan._cron_sync_scheduled()
+        finally:
+            self.client.call("res.partner.category", "write", [category_id], {"color": color})
+        second = self.last_run()
+        self.assertEqual(second.since, first.started_at)
+        self.assertEqual(
+            second.summary()["res.partner.category"],
+            dict(read=1, created=0, updated=1, skipped=0, failed=0),
+        )
+        self.assertEqual(second.summary()["res.partner.title"]["read"], 0)
+        first = second
         self.source.url = "http://127.0.0.1:9"  # the source is down
         Plan._cron_sync_scheduled()
         failed = self.last_run()
