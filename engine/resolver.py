@@ -71,6 +71,7 @@ class Resolver:
         # source model -> target model, for the models the plan migrates
         self.migrated_targets = migrated_targets
         self.cache = {}  # (source model, source id, target model) -> target id or None
+        self._relations = {}  # source model -> {field: relation}, for discriminators
 
     def target_model_of(self, source_model, fallback=None):
         return self.migrated_targets.get(source_model) or fallback or source_model
@@ -160,15 +161,12 @@ class Resolver:
             self.cache[(source_model, keys[key], target_model)] = target_id
 
     def _source_relation(self, source_model, field_name):
-        relations = getattr(self, "_relations", None)
-        if relations is None:
-            relations = self._relations = {}
-        if source_model not in relations:
+        if source_model not in self._relations:
             described = self.transport.fields_get(source_model, ["relation"])
-            relations[source_model] = {
+            self._relations[source_model] = {
                 name: desc.get("relation") for name, desc in described.items()
             }
-        return relations[source_model][field_name]
+        return self._relations[source_model][field_name]
 
 
 def match_by_values(model, names, keys):

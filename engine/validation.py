@@ -185,10 +185,10 @@ class _Validator:
             return None
         if target_desc.get("type") == "one2many":
             return None  # written from the other side
+        if relation in self.discriminated and relation not in self.migrated:
+            return None  # matched on the target by value
         if relation not in self.migrated:
-            if relation in self.discriminated:
-                pass
-            elif relation in self.xmlid_models:
+            if relation in self.xmlid_models:
                 self.add(
                     "warning",
                     model,
