@@ -202,12 +202,13 @@ class MigrationRun(models.Model):
             return self._finish(
                 journal, "failed", self.env._("The plan is not valid: see the log."), retry
             )
+        transport = self.source_id._transport()  # one client, one login, for the whole run
         if not retry:
-            self._prepare_lines(spec)
+            self._prepare_lines(spec, transport)
         can_commit = self._can_commit()
         runner = Runner(
             self.env,
-            self.source_id._transport(),
+            transport,
             spec,
             source_schema,
             source_key=self.source_id.id,
@@ -282,9 +283,8 @@ class MigrationRun(models.Model):
             + (Markup("<p>%s</p>") % self.error if self.error else Markup(""))
         )
 
-    def _prepare_lines(self, spec):
+    def _prepare_lines(self, spec, transport):
         lines = {line.source_model: line for line in self.model_ids}
-        transport = self.source_id._transport()
         for position, rule in enumerate(r for r in spec.models if not r.is_reference_only):
             if rule.source_model in lines:
                 continue
