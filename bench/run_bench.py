@@ -1,17 +1,25 @@
 """End-to-end benchmark: N generated source partners migrated into a fresh target database.
 
-    ~/.venvs/remote_data_migration-18.0/bin/python bench/run_bench.py --partners 10000
+    make bench PARTNERS=10000        # or 1000, 100000
 
-Starts the source server (database ``rdm_bench_source``, N generated partners, made once),
-creates the target database ``rdm_bench_target`` with the addon, and runs the migration in a
-separate ``odoo-bin shell`` process, as an integrator would; prints per model the records,
-seconds and records/s, the wall time, and that process's peak memory. Not part of the tests.
-Needs ``make setup`` first.
+The source (database ``rdm_bench_source``, served by its own Odoo process) holds N partners:
+one in ten a company, the others its contacts (``parent_id``), each with a tag of a small
+tag tree; and 20,000 plain tags for the ``sql`` mode. They are made once and kept.
+
+Three separate ``odoo-bin shell`` processes on the target (``rdm_bench_target``, made fresh):
+
+1. the migration, as an integrator runs it: per model records, seconds, records/s; wall
+   time; SQL queries per batch; the process's peak memory;
+2. the ceiling: the same values, read back from what the migration wrote, created again
+   with ``create`` in batches of the same size inside the target process (no network, no
+   id map), then rolled back; the ratio of the migration's rate to it;
+3. the ``sql`` mode against the ORM mode on the plain tags.
+
+Not part of the tests. Needs ``make setup`` first.
 """
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
@@ -19,7 +27,11 @@ import local_odoo  # noqa: E402
 
 from odoo.addons.remote_data_migration.tests.source_server import SourceServer  # noqa: E402
 
+SOURCE_DB = "rdm_bench_source"
 TARGET_DB = "rdm_bench_target"
+BULK_TAGS = 20_000
+GROUP_TAGS = 30
+
 PLAN = """
 format: 1
 plan: Bench partners
@@ -28,24 +40,177 @@ options:
   unresolved: "null"
 mapping:
   '*':
-    res.partner.__query__: [["ref", "=like", "RDM-GEN-%"]]
+    res.partner.category.__query__: [["name", "=like", "Bench group %"]]
+    res.partner.category.*:
+    res.partner.category.partner_ids: __forget__
+    res.partner.__query__: [["ref", "=like", "RDM-BENCH-%"]]
     res.partner.*:
     res.partner.user_id: __forget__
-    res.partner.category_id: __forget__
     res.partner.message_main_attachment_id: __forget__
 """
-SCRIPT = """
+
+TAGS_PLAN = """
+format: 1
+plan: Bench tags {mode}
+options:
+  batch_size: {batch_size}
+mapping:
+  '*':
+    res.partner.category.__query__: [["name", "=like", "Bench bulk %"]]
+    res.partner.category.__mode__: {mode}
+    res.partner.category.name:
+    res.partner.category.color:
+    res.partner.category.active:
+"""
+
+MIGRATION = """
 import time
+import odoo.sql_db
+from odoo.addons.remote_data_migration.engine import writer
+
+written = {{}}  # target model -> the fields the migration created records with
+create_batch = writer.Writer.create_batch
+def recording_create_batch(self, model_name, items):
+    for _key, vals in items:
+        written.setdefault(model_name, set()).update(vals)
+    return create_batch(self, model_name, items)
+writer.Writer.create_batch = recording_create_batch
+
 source = env["migration.source"].create({{
     "name": "Bench source", "url": {url!r}, "database": {database!r},
     "login": "admin", "secret": "admin", "transport": {transport!r},
 }})
 plan = env["migration.plan"].import_yaml({plan!r}, source=source)
 env.cr.commit()
+queries = odoo.sql_db.sql_counter
 started = time.monotonic()
 run = plan.run()
-extra = {{"wall": time.monotonic() - started}}
+batches = sum(-(-line.read_count // {batch_size}) for line in run.model_ids)
+extra = {{"wall": time.monotonic() - started, "batches": batches,
+          "queries": odoo.sql_db.sql_counter - queries,
+          "written": {{model: sorted(names) for model, names in written.items()}}}}
 """
+
+CEILING = """
+import time
+from odoo.fields import Command
+from odoo.addons.remote_data_migration.engine.writer import QUIET_CONTEXT
+
+ceiling = {{}}
+for model_name, names in {written!r}.items():
+    model = env[model_name].with_context(**QUIET_CONTEXT, active_test=False)
+    env.cr.execute("SELECT target_res_id FROM migration_id_map WHERE run_id = %s"
+                   " AND target_model = %s ORDER BY id", [{run_id}, model_name])
+    ids = [row[0] for row in env.cr.fetchall()]
+    rows = model.browse(ids).read(names, load=None)
+    env.invalidate_all()
+    vals_list = []
+    for row in rows:
+        del row["id"]
+        for name in names:
+            if model._fields[name].type in ("one2many", "many2many"):
+                row[name] = [Command.set(row[name])]
+        vals_list.append(row)
+    del rows
+    started = time.monotonic()
+    with env.cr.savepoint(flush=False) as savepoint:
+        for start in range(0, len(vals_list), {batch_size}):
+            model.create(vals_list[start:start + {batch_size}])
+            env.flush_all()
+            env.invalidate_all()
+        seconds = time.monotonic() - started
+        savepoint.rollback()
+    ceiling[model_name] = {{"records": len(vals_list), "seconds": seconds}}
+run = env["migration.run"].browse({run_id})
+extra = {{"ceiling": ceiling}}
+"""
+
+TAGS = """
+import time
+source = env["migration.source"].search([("name", "=", "Bench source")], limit=1)
+tag_rates = {{}}
+for mode in ("orm", "sql"):
+    plan = env["migration.plan"].import_yaml({plan!r}.format(mode=mode), source=source)
+    env.cr.commit()
+    started = time.monotonic()
+    run = plan.run()
+    tag_rates[mode] = {{"state": run.state, "error": run.error or "",
+                       "records": sum(run.model_ids.mapped("created_count")),
+                       "seconds": time.monotonic() - started}}
+    # the next mode starts from an empty target again
+    env.cr.execute("SELECT target_res_id FROM migration_id_map WHERE run_id = %s", [run.id])
+    env["res.partner.category"].browse([r[0] for r in env.cr.fetchall()]).unlink()
+    env["migration.id.map"].search([("run_id", "=", run.id)]).unlink()
+    env.cr.commit()
+extra = {{"tags": tag_rates}}
+"""
+
+
+def generate(server, partners):
+    """The bench's source records, made once: tags, companies and their contacts."""
+    client = server.transport("jsonrpc", timeout=600)
+    tags = client.call("res.partner.category", "search", [("name", "=like", "Bench group %")])
+    if not tags:
+        roots = client.call(
+            "res.partner.category", "create", [{"name": f"Bench group {i}"} for i in range(5)]
+        )
+        children = [
+            {"name": f"Bench group {i}", "parent_id": roots[i % 5]} for i in range(5, GROUP_TAGS)
+        ]
+        tags = roots + client.call("res.partner.category", "create", children)
+    existing = client.search_count("res.partner", [("ref", "=like", "RDM-BENCH-%")])
+    for start in range(existing, partners, 1000):
+        print(f"  source partners {start}..{start + 1000}", flush=True)
+        numbers = range(start, min(start + 1000, partners))
+
+        def partner(i):
+            return {
+                "name": f"Bench partner {i:06d}",
+                "ref": f"RDM-BENCH-{i:06d}",
+                "email": f"partner{i:06d}@example.com",
+                "city": f"City {i % 97}",
+                "category_id": [(6, 0, [tags[i % len(tags)]])],
+            }
+
+        companies = [i for i in numbers if i % 10 == 0]
+        company_ids = client.call(
+            "res.partner", "create", [partner(i) | {"is_company": True} for i in companies]
+        )
+        company_of = dict(zip(companies, company_ids, strict=True))
+        client.call(
+            "res.partner",
+            "create",
+            [partner(i) | {"parent_id": company_of[i - i % 10]} for i in numbers if i % 10],
+        )
+    bulk = server.sql(
+        "SELECT count(*) FROM res_partner_category WHERE name->>'en_US' LIKE 'Bench bulk %'"
+    )
+    if not bulk[0][0]:
+        # plain rows, written straight into the source table: only read from there
+        server.sql(
+            "INSERT INTO res_partner_category (name, color, active, create_uid, write_uid,"
+            " create_date, write_date) SELECT jsonb_build_object('en_US', 'Bench bulk ' || i),"
+            " i %% 12, i %% 50 <> 0, 1, 1, now(), now() FROM generate_series(1, %s) i",
+            [BULK_TAGS],
+        )
+        server.sql(
+            "UPDATE res_partner_category SET parent_path = id || '/' WHERE parent_path IS NULL"
+        )
+
+
+def print_ceiling(result, ceiling):
+    print(
+        f"\n{'ceiling: create in process':<30}{'records':>10}{'seconds':>10}{'records/s':>11}{'ratio':>8}"
+    )
+    by_model = {line["model"]: line for line in result["models"]}
+    for model_name, line in ceiling.items():
+        rate = line["records"] / line["seconds"] if line["seconds"] else 0
+        migrated = by_model.get(model_name, {})
+        migrated_rate = migrated["records"] / migrated["seconds"] if migrated.get("seconds") else 0
+        ratio = migrated_rate / rate if rate else 0
+        print(
+            f"{model_name:<30}{line['records']:>10}{line['seconds']:>10.1f}{rate:>11.0f}{ratio:>8.2f}"
+        )
 
 
 def main():
@@ -55,34 +220,57 @@ def main():
     parser.add_argument("--partners", type=int, default=10_000, choices=(1_000, 10_000, 100_000))
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--transport", default="jsonrpc", choices=("xmlrpc", "jsonrpc"))
+    parser.add_argument("--no-tags", action="store_true", help="skip the sql mode comparison")
     args = parser.parse_args()
 
-    print(f"source: {args.partners} generated partners (made once, kept)...", flush=True)
-    server = SourceServer(database="rdm_bench_source", generated=args.partners)
+    server = SourceServer(database=SOURCE_DB, generated=0)
     server.start()
     try:
+        print(f"source: {args.partners} partners (made once, kept)...", flush=True)
+        generate(server, args.partners)
         print("target: a fresh database with the addon...", flush=True)
         local_odoo.create_database(TARGET_DB)
         print("migrating...", flush=True)
-        started = time.monotonic()
-        script = SCRIPT.format(
+        script = MIGRATION.format(
             url=server.url,
             database=server.database,
             transport=args.transport,
+            batch_size=args.batch_size,
             plan=PLAN.format(batch_size=args.batch_size),
         )
         result = local_odoo.run_in_shell(TARGET_DB, script)
-        elapsed = time.monotonic() - started
+        print("ceiling...", flush=True)
+        ceiling = local_odoo.run_in_shell(
+            TARGET_DB,
+            CEILING.format(
+                written=result["written"], run_id=result["run_id"], batch_size=args.batch_size
+            ),
+        )["ceiling"]
+        tags = None
+        if not args.no_tags:
+            print("sql mode against orm mode...", flush=True)
+            tags = local_odoo.run_in_shell(
+                TARGET_DB, TAGS.format(plan=TAGS_PLAN.replace("{batch_size}", str(args.batch_size)))
+            )["tags"]
     finally:
         server.stop()
     local_odoo.print_result(result)
     total = sum(line["records"] for line in result["models"])
     print(
-        f"run wall time: {result['wall']:.1f} s ({total / result['wall']:.0f} records/s end to end)"
+        f"run wall time: {result['wall']:.1f} s ({total / result['wall']:.0f} records/s end to end);"
+        f" SQL queries per batch: {result['queries'] / max(result['batches'], 1):.0f}"
+        f" ({result['queries']} in {result['batches']} batches)"
     )
-    print(
-        f"target process: peak memory {result['peak_rss_mb']:.0f} MB; shell process wall time {elapsed:.1f} s"
-    )
+    print(f"target process: peak memory {result['peak_rss_mb']:.0f} MB")
+    print_ceiling(result, ceiling)
+    if tags:
+        print(f"\n{'plain tags':<30}{'records':>10}{'seconds':>10}{'records/s':>11}")
+        for mode, line in tags.items():
+            rate = line["records"] / line["seconds"] if line["seconds"] else 0
+            print(
+                f"{mode + ' mode':<30}{line['records']:>10}{line['seconds']:>10.1f}{rate:>11.0f}"
+                f"  {line['state']} {line['error']}"
+            )
 
 
 if __name__ == "__main__":

@@ -71,6 +71,9 @@ class Resolver:
         # source model -> target model, for the models the plan migrates
         self.migrated_targets = migrated_targets
         self.cache = {}  # (source model, source id, target model) -> target id or None
+        # (source model, source id) -> its (module, name) on the source, None when it has none:
+        # read ahead with the rows, so that the batch needs no call to the source for them
+        self.source_xmlids = {}
         self._relations = {}  # source model -> {field: relation}, for discriminators
 
     def target_model_of(self, source_model, fallback=None):
@@ -109,19 +112,34 @@ class Resolver:
         for key in [k for k, v in self.cache.items() if v is None and k[0] == source_model]:
             del self.cache[key]
 
+    def forget_migrated(self):
+        """Drop what is known of the migrated models (the id map has it): only reference
+        data stays cached, so the cache does not grow with the number of records."""
+        migrated = self.migrated_targets
+        self.cache = {key: value for key, value in self.cache.items() if key[0] not in migrated}
+        self.source_xmlids = {
+            key: value for key, value in self.source_xmlids.items() if key[0] not in migrated
+        }
+
+    def know_source_xmlids(self, source_model, xmlids):
+        """``xmlids`` ({source id: (module, name) or None}) as read by ``source_xmlids``."""
+        for source_id, xmlid in xmlids.items():
+            self.source_xmlids[(source_model, source_id)] = xmlid
+
     def remember(self, source_model, source_id, target_model, target_id):
         self.cache[(source_model, source_id, target_model)] = target_id
 
     def _by_external_id(self, source_model, target_model, ids):
-        rows = self.transport.call(
-            "ir.model.data",
-            "search_read",
-            [("model", "=", source_model), ("res_id", "in", sorted(ids))],
-            ["module", "name", "res_id"],
-        )
-        if not rows:
+        known = {i for i in ids if (source_model, i) in self.source_xmlids}
+        by_xmlid = {
+            self.source_xmlids[(source_model, i)]: i
+            for i in known
+            if self.source_xmlids[(source_model, i)]
+        }
+        if ids - known:
+            by_xmlid.update(source_xmlids(self.transport, source_model, ids - known))
+        if not by_xmlid:
             return
-        by_xmlid = {(row["module"], row["name"]): row["res_id"] for row in rows}
         self.env.cr.execute(
             "SELECT module, name, res_id FROM ir_model_data WHERE model = %s"
             " AND (module, name) IN (SELECT * FROM unnest(%s::varchar[], %s::varchar[]))",
@@ -167,6 +185,17 @@ class Resolver:
                 name: desc.get("relation") for name, desc in described.items()
             }
         return self._relations[source_model][field_name]
+
+
+def source_xmlids(transport, source_model, ids):
+    """``{(module, name): source id}`` of the source records ``ids`` that have one."""
+    rows = transport.call(
+        "ir.model.data",
+        "search_read",
+        [("model", "=", source_model), ("res_id", "in", sorted(ids))],
+        ["module", "name", "res_id"],
+    )
+    return {(row["module"], row["name"]): row["res_id"] for row in rows}
 
 
 def match_by_values(model, names, keys):

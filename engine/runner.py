@@ -13,8 +13,9 @@ import time
 from collections import Counter
 
 from .mapping import RowHelpers, compile_body
-from .resolver import IdMap, Resolver
-from .transformer import CompiledRule, NewId, RowFailure, RowSkipped, dump_values
+from .prefetch import prefetched
+from .resolver import IdMap, Resolver, source_xmlids
+from .transformer import CompiledRule, NewId, RowFailure, RowSkipped, dump_values, raw_ids
 from .writer import Writer
 
 _logger = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ class Runner:
         self.only_ids = only_ids
         self.can_commit = can_commit
         self.is_cancelled = is_cancelled or (lambda: False)
+        self._reader = None
         self.id_map = IdMap(env.cr, source_key, run_key)
         self.writer = Writer(env, duplicates)
         migrated = [rule for rule in spec.models if not rule.is_reference_only]
@@ -131,6 +133,9 @@ class Runner:
             },
             {rule.source_model: rule.target_model for rule in migrated},
         )
+        # source model -> ids whose parents were not known at creation: what the second
+        # pass writes (all ids when the first pass ran in another process: a resume)
+        self.pending = {}
         self.helpers = RowHelpers()
         self._source_calls = {}
         self.names = {
@@ -235,7 +240,9 @@ class Runner:
     def _migrate(self, compiled):
         model = compiled.source_model
         after_id = self.checkpoints.get(model, (0, False))[0]
-        batches = self.transport.read_batches(
+        if after_id:
+            self.pending[model] = None
+        batches = self._read_ahead(
             model,
             compiled.read_fields,
             self._domain(compiled.rule),
@@ -243,8 +250,8 @@ class Runner:
             context=self._context(),
             after_id=after_id if self.only_ids is None else 0,
         )
+        tick = time.monotonic()
         for rows in batches:
-            started = time.monotonic()
             mark = self.journal.mark()
             try:
                 with self.env.cr.savepoint():
@@ -252,15 +259,61 @@ class Runner:
             except Exception:
                 self.journal.restore(mark)  # the batch is rolled back: so are its counts
                 raise
-            self.journal.seconds[model] += time.monotonic() - started
+            now = time.monotonic()
+            self.journal.seconds[model] += now - tick  # waiting for the source included
+            tick = now
             self.journal.checkpoints[model] = (rows[-1]["id"], False)
             self._checkpoint()
+            self._forget_batch()
         self.resolver.forget_misses(model)
         self.journal.checkpoints[model] = (
             self.journal.checkpoints.get(model, (after_id, False))[0],
             True,
         )
         self._checkpoint()
+
+    @property
+    def reader(self):
+        """The read-ahead thread's own client of the source."""
+        if self._reader is None:
+            clone = getattr(self.transport, "clone", None)
+            self._reader = clone() if clone else self.transport
+        return self._reader
+
+    def _read_ahead(self, model, fields, domain, **kwargs):
+        """The model's rows batch by batch, each with its external ids, read in a thread."""
+        reader = self.reader
+
+        def batches():
+            for rows in reader.read_batches(model, fields, domain, **kwargs):
+                ids = [row["id"] for row in rows]
+                xmlids = dict.fromkeys(ids)
+                for xmlid, source_id in source_xmlids(reader, model, ids).items():
+                    xmlids[source_id] = xmlid
+                yield rows, xmlids
+
+        for rows, xmlids in prefetched(batches()):
+            self.resolver.know_source_xmlids(model, xmlids)
+            yield rows
+
+    def _read_ids(self, model, fields, ids):
+        """Batches of the rows ``ids``, to be read in the read-ahead thread."""
+        reader, ids, size, context = (
+            self.reader,
+            sorted(ids),
+            self.options["batch_size"],
+            self._context(),
+        )
+        return (
+            reader.call(model, "read", ids[start : start + size], list(fields), context=context)
+            for start in range(0, len(ids), size)
+        )
+
+    def _forget_batch(self):
+        """Memory stays flat whatever the number of records: what a batch wrote is in the
+        database and the id map, not in the caches."""
+        self.env.invalidate_all()
+        self.resolver.forget_migrated()
 
     def _checkpoint(self):
         self._save(self.journal)
@@ -275,6 +328,35 @@ class Runner:
         self.journal.count(model, "read", len(rows))
         self.resolver.resolve(compiled.references(rows))
         prepared = self._transform_batch(compiled, rows)
+        if not compiled.self_references:
+            self._write_wave(compiled, prepared)
+            return
+        # parents before their children, each wave with its parents' ids in its values
+        by_id = {row["id"]: row for row in rows}
+        pending = self.pending.setdefault(model, set())
+        if pending is None:  # a resumed run: the second pass reads every row anyway
+            pending = set()
+        for wave in _waves(compiled, prepared, by_id):
+            wave_rows = [by_id[source_id] for source_id, _target_rows in wave]
+            self.resolver.resolve(compiled.references(wave_rows, compiled.self_references))
+            for source_id, target_rows in wave:
+                row = by_id[source_id]
+                known = all(
+                    self.resolver.get(v.source_relation, i, v.target_relation)
+                    for v in compiled.self_references
+                    for i in raw_ids(row.get(v.statement.source_field))
+                )
+                if known:
+                    for target_model, vals in compiled.transform(
+                        row, compiled.self_references
+                    ).items():
+                        target_rows.setdefault(target_model, {}).update(vals)
+                else:
+                    pending.add(source_id)
+            self._write_wave(compiled, wave)
+
+    def _write_wave(self, compiled, prepared):
+        model = compiled.source_model
         identities = {
             (source_id, target_model): _identity(model, source_id, target_model, vals)
             for source_id, target_rows in prepared
@@ -406,13 +488,22 @@ class Runner:
 
     def _migrate_deferred(self, compiled):
         model = compiled.source_model
-        batches = self.transport.read_batches(
-            model,
-            compiled.deferred_read_fields,
-            self._domain(compiled.rule),
-            batch_size=self.options["batch_size"],
-            context=self._context(),
-        )
+        pending = self.pending.get(model)
+        if compiled.only_self_references_deferred and pending is not None:
+            if not pending:
+                return
+            # only the rows whose parent came later than they did
+            batches = prefetched(self._read_ids(model, compiled.deferred_read_fields, pending))
+        else:
+            batches = prefetched(
+                self.reader.read_batches(
+                    model,
+                    compiled.deferred_read_fields,
+                    self._domain(compiled.rule),
+                    batch_size=self.options["batch_size"],
+                    context=self._context(),
+                )
+            )
         for rows in batches:
             with self.env.cr.savepoint():
                 targets = self.id_map.lookup(model, [row["id"] for row in rows])
@@ -441,6 +532,26 @@ class Runner:
                             target_model=target_model,
                         )
             self._checkpoint()
+            self._forget_batch()
+
+
+def _waves(compiled, prepared, by_id):
+    """``prepared`` in waves: a row after the rows of the batch it points to as a parent.
+
+    Rows in a cycle come last (their parents are written by the second pass).
+    """
+    in_batch = {source_id for source_id, _target_rows in prepared}
+    parents = {
+        source_id: (compiled.self_referenced_ids(by_id[source_id]) & in_batch) - {source_id}
+        for source_id in in_batch
+    }
+    waves, placed, left = [], set(), list(prepared)
+    while left:
+        wave = [item for item in left if parents[item[0]] <= placed] or left
+        waves.append(wave)
+        placed.update(source_id for source_id, _target_rows in wave)
+        left = [item for item in left if item[0] not in placed]
+    return waves
 
 
 def _write_order(target_models, prepared):

@@ -99,6 +99,9 @@ class CompiledRule:
                        for model, fields in target_schema.items()}  # fmt: skip
         self.values = []  # written with the record
         self.deferred = []  # written in the second pass
+        # copies of a many2one to the same model (a parent): written with the record when
+        # the parent is already there, in the second pass otherwise
+        self.self_references = []
         read = set()
         for statement in expand_rule(rule, source_fields, schema_view, modules):
             if statement.statement in ("forget", "moved"):
@@ -142,6 +145,8 @@ class CompiledRule:
                 and value.source_relation == rule.source_model
                 and statement.target_model == rule.target_model
             )
+            if self_reference:
+                self.self_references.append(value)
             if statement.statement == "defer" or self_reference:
                 self.deferred.append(value)
             elif field.type == "one2many":
@@ -158,6 +163,15 @@ class CompiledRule:
     @staticmethod
     def _target_models(rule):
         return {rule.target_model} | {f.target_model for f in rule.fields}
+
+    @property
+    def only_self_references_deferred(self):
+        """Whether the second pass has nothing to write but the parents left unresolved."""
+        return len(self.deferred) == len(self.self_references)
+
+    def self_referenced_ids(self, row):
+        """The source ids of the same model this row points to through its parents."""
+        return {i for v in self.self_references for i in raw_ids(row.get(v.statement.source_field))}
 
     @property
     def deferred_read_fields(self):
@@ -187,7 +201,7 @@ class CompiledRule:
                             wanted.add((model, int(res_id), self.resolver.target_model_of(model)))
                 continue
             for row in rows:
-                for source_id in _ids(row.get(name)):
+                for source_id in raw_ids(row.get(name)):
                     wanted.add((value.source_relation, source_id, value.target_relation))
         return wanted
 
@@ -213,7 +227,9 @@ class CompiledRule:
         raw = row.get(statement.source_field)
         field = value.field
         if value.target_field == "id":
-            source_id = row["id"] if statement.source_field == "id" else next(iter(_ids(raw)), None)
+            source_id = (
+                row["id"] if statement.source_field == "id" else next(iter(raw_ids(raw)), None)
+            )
             return NewId(
                 value.target_model, (value.source_relation, source_id) if source_id else None
             )
@@ -226,10 +242,10 @@ class CompiledRule:
             if field.type in ("many2many", "one2many"):
                 ids = [
                     self._resolved(value, value.source_relation, i, value.target_relation)
-                    for i in _ids(raw)
+                    for i in raw_ids(raw)
                 ]
                 return [Command.set([i for i in ids if i])]
-            source_id = next(iter(_ids(raw)), None)
+            source_id = next(iter(raw_ids(raw)), None)
             if not source_id:
                 return False
             return self._resolved(value, value.source_relation, source_id, value.target_relation)
@@ -247,7 +263,7 @@ class CompiledRule:
         raise RowFailure(value.label, message)
 
 
-def _ids(raw):
+def raw_ids(raw):
     """Source ids in a raw value: False, an id, [id, name] (many2one) or [ids] (x2many)."""
     if not raw:
         return []

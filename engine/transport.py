@@ -7,6 +7,7 @@ token) share the public methods of ``Transport``. Every failure surfaces as one
 the secret never appears in it.
 """
 
+import copy
 import itertools
 import json
 import logging
@@ -82,6 +83,16 @@ class Transport:
         return f"{self.url} (database {self.database!r}, login {self.login!r})"
 
     # -- public interface -------------------------------------------------------------------
+
+    def clone(self):
+        """Another client for the same source and login, with its own connection: one per
+        thread (the read-ahead thread reads while the run resolves references)."""
+        if self._uid is None:
+            self.authenticate()  # once, before: the copy logs in as the same user
+        other = copy.copy(self)
+        other._session = requests.Session()
+        other._request_ids = itertools.count(1)
+        return other
 
     def version(self):
         """The server's version dict (``server_version``, ``server_version_info``, ...)."""

@@ -1,0 +1,169 @@
+"""What keeps a run fast and flat: queries per batch, parents at creation, bounded caches."""
+
+import math
+import statistics
+from collections import Counter
+from unittest.mock import patch
+
+import odoo.sql_db
+from odoo.models import INSERT_BATCH_SIZE
+
+from ..engine.runner import Runner
+from ..engine.writer import Writer
+from .test_run_contacts import RunCase
+
+PARTNERS_PLAN = """
+format: 1
+plan: Generated partners {tag}
+options:
+  batch_size: {batch_size}
+  unresolved: "null"
+mapping:
+  '*':
+    res.partner.__query__: {domain}
+    res.partner.*:
+    res.partner.user_id: __forget__
+    res.partner.category_id: __forget__
+"""
+
+
+def generated(first, last):
+    return f'[["ref", ">=", "RDM-GEN-{first:05d}"], ["ref", "<=", "RDM-GEN-{last:05d}"]]'
+
+
+class TestRunScale(RunCase):
+    def run_plan(self, text):
+        source = self.make_source("Scale source")
+        plan = self.env["migration.plan"].import_yaml(text, source=source)
+        return source, plan.run()
+
+    def queries_per_batch(self, batch_size, first, last):
+        """The target's SQL queries of each batch of a run over generated partners.
+
+        Odoo itself writes a multi-row INSERT or UPDATE per 100 records
+        (``odoo.models.INSERT_BATCH_SIZE``): such a statement counts once per batch as long as
+        it does not come more often than that.
+        """
+        counts = []
+        migrate_batch = Runner._migrate_batch
+        execute = odoo.sql_db.Cursor.execute
+
+        def counting(runner, compiled, rows):
+            queries = Counter()
+
+            def spy(cr, query, params=None, log_exceptions=True):
+                queries[str(query)[:60]] += 1
+                return execute(cr, query, params, log_exceptions)
+
+            with patch.object(odoo.sql_db.Cursor, "execute", spy):
+                migrate_batch(runner, compiled, rows)
+            chunks = math.ceil(len(rows) / INSERT_BATCH_SIZE)
+            counts.append(
+                sum(
+                    math.ceil(count / chunks) if _chunked(query) else count
+                    for query, count in queries.items()
+                )
+            )
+
+        text = PARTNERS_PLAN.format(
+            tag=batch_size, batch_size=batch_size, domain=generated(first, last)
+        )
+        with patch.object(Runner, "_migrate_batch", counting):
+            _source, run = self.run_plan(text)
+        self.assertEqual(run.state, "done", run.error)
+        self.assertEqual(run.model_ids.created_count, last - first + 1)
+        return counts
+
+    def test_queries_per_batch_do_not_grow_with_the_batch(self):
+        small = self.queries_per_batch(10, 0, 199)
+        large = self.queries_per_batch(500, 1000, 1999)
+        self.assertEqual((len(small), len(large)), (20, 2))
+        # the first batch of a run warms the caches of reference data: compare the others
+        self.assertEqual(
+            statistics.median(large[1:]),
+            statistics.median(small[1:]),
+            f"queries per batch: {small} at 10 records, {large} at 500",
+        )
+
+    def test_parents_are_written_with_their_children(self):
+        """A contact whose company comes before it is created with its parent; one whose
+        company comes after it gets it in the second pass."""
+        company = self.client.call(
+            "res.partner", "create", {"name": "Scale company", "is_company": True, "ref": "SCALE-1"}
+        )
+        early = self.client.call(
+            "res.partner", "create", {"name": "Scale early", "ref": "SCALE-2", "parent_id": company}
+        )
+        late = self.client.call("res.partner", "create", {"name": "Scale late", "ref": "SCALE-3"})
+        later_company = self.client.call(
+            "res.partner", "create", {"name": "Scale later", "is_company": True, "ref": "SCALE-4"}
+        )
+        self.client.call("res.partner", "write", [late], {"parent_id": later_company})
+        self.addCleanup(
+            self.client.call, "res.partner", "unlink", [early, late, company, later_company]
+        )
+        # one record per batch: the late contact's company is not there when it is created
+        text = PARTNERS_PLAN.format(
+            tag="parents", batch_size=1, domain='[["ref", "=like", "SCALE-%"]]'
+        )
+        write_grouped = Writer.write_grouped
+        second_pass = []
+
+        def recording(writer, model_name, writes):
+            second_pass.extend(writes)
+            return write_grouped(writer, model_name, writes)
+
+        with patch.object(Writer, "write_grouped", recording):
+            source, run = self.run_plan(text)
+        self.assertEqual(run.state, "done", run.error)
+        ids = {
+            source_id: self.target_of(source, "res.partner", source_id, "res.partner")
+            for source_id in (company, early, late, later_company)
+        }
+        partners = self.env["res.partner"].browse
+        self.assertEqual(partners(ids[early]).parent_id.id, ids[company])
+        self.assertEqual(partners(ids[late]).parent_id.id, ids[later_company])
+        self.assertEqual(second_pass, [ids[late]], "only the late contact waits for its parent")
+
+    def test_a_parent_later_in_the_same_batch_is_written_first(self):
+        contact = self.client.call(
+            "res.partner", "create", {"name": "Scale child", "ref": "SCALE-5"}
+        )
+        company = self.client.call(
+            "res.partner", "create", {"name": "Scale parent", "is_company": True, "ref": "SCALE-6"}
+        )
+        self.client.call("res.partner", "write", [contact], {"parent_id": company})
+        self.addCleanup(self.client.call, "res.partner", "unlink", [contact, company])
+        text = PARTNERS_PLAN.format(
+            tag="waves", batch_size=500, domain='[["ref", "in", ["SCALE-5", "SCALE-6"]]]'
+        )
+        with patch.object(Writer, "write_grouped", side_effect=AssertionError("second pass")):
+            source, run = self.run_plan(text)
+        self.assertEqual(run.state, "done", run.error)
+        child = self.target_of(source, "res.partner", contact, "res.partner")
+        parent = self.target_of(source, "res.partner", company, "res.partner")
+        self.assertEqual(self.env["res.partner"].browse(child).parent_id.id, parent)
+
+    def test_caches_do_not_grow_with_the_records(self):
+        runners = []
+        init = Runner.__init__
+
+        def keeping(runner, *args, **kwargs):
+            init(runner, *args, **kwargs)
+            runners.append(runner)
+
+        text = PARTNERS_PLAN.format(tag="cache", batch_size=50, domain=generated(300, 699))
+        with patch.object(Runner, "__init__", keeping):
+            _source, run = self.run_plan(text)
+        self.assertEqual(run.model_ids.created_count, 400)
+        resolver = runners[0].resolver
+        migrated = [key for key in resolver.cache if key[0] == "res.partner"]
+        self.assertLessEqual(len(migrated), 50, "the partners of one batch at most")
+        self.assertLessEqual(len(resolver.source_xmlids), 50)
+        self.assertLessEqual(
+            len(self.env.cache._data.get(self.env["res.partner"]._fields["name"], {})), 100
+        )
+
+
+def _chunked(query):
+    return query.startswith(("SQL('INSERT INTO", "SQL(' UPDATE"))
