@@ -15,6 +15,7 @@ from collections import Counter
 from .mapping import RowHelpers, compile_body
 from .prefetch import prefetched
 from .resolver import IdMap, Resolver, source_xmlids
+from .sql_writer import SqlWriter, create_with_fallback
 from .transformer import CompiledRule, NewId, RowFailure, RowSkipped, dump_values, raw_ids
 from .writer import Writer
 
@@ -121,6 +122,7 @@ class Runner:
         self._reader = None
         self.id_map = IdMap(env.cr, source_key, run_key)
         self.writer = Writer(env, duplicates)
+        self.sql_writer = SqlWriter(env)
         migrated = [rule for rule in spec.models if not rule.is_reference_only]
         self.resolver = Resolver(
             env,
@@ -449,7 +451,12 @@ class Runner:
                         handles[key[1]] = target_id
                 else:
                     creates.append((key, vals))
-            created, refused = self.writer.create_batch(target_model, creates)
+            if compiled.rule.mode == "sql" and target_model == compiled.target_model:
+                created, refused = create_with_fallback(
+                    self.sql_writer, self.writer, target_model, creates
+                )
+            else:
+                created, refused = self.writer.create_batch(target_model, creates)
             updated, unchanged, refused_updates = self.writer.update_batch(target_model, updates)
             refused.update(refused_updates)
             for (source_id, handle), target_id in created.items():

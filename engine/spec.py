@@ -62,6 +62,7 @@ class ModelRule:
     module: str = ANY_MODULE  # where the model-level keys (__query__...) sit in the file
     domain: list | None = None
     discriminator: list = field(default_factory=list)
+    mode: str = "orm"  # how new records are written: orm (create) or sql (COPY)
     sequence: int | None = None
     fields: list = field(default_factory=list)
 
@@ -69,9 +70,12 @@ class ModelRule:
         return (
             self.source_model,
             self.target_model,
-            self.module if (self.domain or self.discriminator) else ANY_MODULE,
+            self.module
+            if (self.domain or self.discriminator or self.mode != "orm")
+            else ANY_MODULE,
             repr(self.domain or []),
             tuple(self.discriminator),
+            self.mode,
             tuple(sorted(rule.key() for rule in self.fields)),
         )
 

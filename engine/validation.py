@@ -228,6 +228,23 @@ class _Validator:
                     )
 
 
-def validate_plan(spec, source_schema, target_schema, xmlid_models=(), modules=None):
-    """Findings (``Problem`` with severity error, warning or info) of ``spec``."""
-    return _Validator(spec, source_schema, target_schema, xmlid_models, modules).run()
+def validate_plan(
+    spec, source_schema, target_schema, xmlid_models=(), modules=None, sql_refusals=None
+):
+    """Findings (``Problem`` with severity error, warning or info) of ``spec``.
+
+    ``sql_refusals``: {target model: why it cannot be written in sql mode}.
+    """
+    problems = _Validator(spec, source_schema, target_schema, xmlid_models, modules).run()
+    for rule in spec.models:
+        reason = (sql_refusals or {}).get(rule.target_model)
+        if rule.mode == "sql" and reason:
+            problems.append(
+                Problem(
+                    f"__mode__ sql is unsafe for {rule.target_model}: {reason}; use the orm mode",
+                    key=f"{rule.source_model}.__mode__",
+                    severity="error",
+                    model=rule.source_model,
+                )
+            )
+    return problems

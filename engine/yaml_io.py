@@ -31,7 +31,8 @@ SIMPLE_STATEMENTS = {
     "__moved__": "moved",
 }
 ARGUMENT_STATEMENTS = {"__fk__": "fk", "__ref__": "ref"}
-MODEL_KEYS = ("__query__", "__discriminator__")
+MODEL_KEYS = ("__query__", "__discriminator__", "__mode__")
+MODES = ("orm", "sql")
 DOMAIN_OPERATORS = ("&", "|", "!")
 TERM_OPERATORS = (
     "=", "!=", "<=", "<", ">", ">=", "=?", "=like", "=ilike", "like", "not like", "ilike",
@@ -320,6 +321,11 @@ class _Reader:
                 self.problem(f"not a valid domain: {error}", key, node)
                 return
             rule.domain = value
+        elif name == "__mode__":
+            if value not in MODES:
+                self.problem(f"__mode__ is one of {', '.join(MODES)}, not {value!r}", key, node)
+                return
+            rule.mode = value
         else:
             if (
                 not isinstance(value, list)
@@ -427,7 +433,7 @@ def dump_plan(spec):
         }
     mapping = {}
     for rule in spec.models:
-        if rule.domain is not None or rule.discriminator:
+        if rule.domain is not None or rule.discriminator or rule.mode != "orm":
             section = mapping.setdefault(rule.module or ANY_MODULE, {})
             if rule.domain is not None:
                 section[f"{rule.source_model}.__query__"] = _Flow(
@@ -435,6 +441,8 @@ def dump_plan(spec):
                 )
             if rule.discriminator:
                 section[f"{rule.source_model}.__discriminator__"] = _Flow(rule.discriminator)
+            if rule.mode != "orm":
+                section[f"{rule.source_model}.__mode__"] = rule.mode
         for field_rule in rule.fields:
             section = mapping.setdefault(field_rule.module or ANY_MODULE, {})
             source_key = f"{rule.source_model}.{field_rule.source_field}"

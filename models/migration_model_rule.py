@@ -45,6 +45,14 @@ class MigrationModelRule(models.Model):
         help="__discriminator__: comma-separated target fields; a target record with equal "
         "values is updated instead of a new one created",
     )
+    mode = fields.Selection(
+        [("orm", "ORM"), ("sql", "SQL (bulk COPY)")],
+        default="orm",
+        required=True,
+        help="__mode__: how new records are written. ORM: create() in batches. SQL: COPY "
+        "straight into the table, then parent paths, computed fields and constraints, for "
+        "plain models only (the validation says why a model is not one).",
+    )
     field_rule_ids = fields.One2many(
         "migration.field.rule", "model_rule_id", string="Statements", copy=True
     )

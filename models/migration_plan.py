@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 
 from ..engine.generator import generate_plan
 from ..engine.spec import DEFAULT_OPTIONS, FieldRule, ModelRule, PlanSpec
+from ..engine.sql_writer import sql_mode_refusal
 from ..engine.validation import validate_plan
 from ..engine.yaml_io import Catalog, dump_plan, parse_plan
 
@@ -126,6 +127,7 @@ class MigrationPlan(models.Model):
                     module=rule.module,
                     domain=rule._domain_list(),
                     discriminator=rule._discriminator_list(),
+                    mode=rule.mode,
                     sequence=rule.sequence,
                     fields=[
                         FieldRule(
@@ -166,6 +168,7 @@ class MigrationPlan(models.Model):
                         "module": rule.module,
                         "domain": repr(rule.domain) if rule.domain is not None else False,
                         "discriminator": ", ".join(rule.discriminator) or False,
+                        "mode": rule.mode,
                         "field_rule_ids": [
                             fields.Command.create(
                                 {
@@ -293,6 +296,14 @@ class MigrationPlan(models.Model):
         )
         return source_schema, target_schema, xmlid_models
 
+    def _sql_refusals(self, spec):
+        """{target model: why sql mode is unsafe for it} of the rules in sql mode."""
+        return {
+            rule.target_model: sql_mode_refusal(self.env[rule.target_model])
+            for rule in spec.models
+            if rule.mode == "sql" and rule.target_model in self.env
+        }
+
     # -- validation -------------------------------------------------------------------------------
 
     def validate(self):
@@ -309,7 +320,12 @@ class MigrationPlan(models.Model):
             .search_fetch([("state", "=", "installed")], ["name"])
         )
         problems = validate_plan(
-            spec, source_schema, target_schema, xmlid_models, installed.mapped("name")
+            spec,
+            source_schema,
+            target_schema,
+            xmlid_models,
+            installed.mapped("name"),
+            sql_refusals=self._sql_refusals(spec),
         )
         self._store_findings(problems, origin="validation")
         has_error = any(problem.severity == "error" for problem in problems)

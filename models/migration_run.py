@@ -192,7 +192,14 @@ class MigrationRun(models.Model):
             .search_fetch([("state", "=", "installed")], ["name"])
         )
         modules = installed.mapped("name")
-        problems = validate_plan(spec, source_schema, target_schema, xmlid_models, modules)
+        problems = validate_plan(
+            spec,
+            source_schema,
+            target_schema,
+            xmlid_models,
+            modules,
+            sql_refusals=plan._sql_refusals(spec),
+        )
         errors = [problem for problem in problems if problem.severity == "error"]
         if errors:
             for problem in errors:

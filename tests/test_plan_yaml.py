@@ -45,6 +45,7 @@ class TestPlanYaml(TransactionCase):
             },
         )
         partner = rules["res.partner"]
+        self.assertEqual((rules["res.partner.category"].mode, partner.mode), ("sql", "orm"))
         self.assertEqual(partner._domain_list()[0], ["customer_rank", ">", 0])
         self.assertEqual(partner._discriminator_list(), ["ref"])
         statements = {
@@ -173,6 +174,11 @@ BAD_FILES = {
         "a statement must be",
     ),
     "empty file": ("", "", "empty"),
+    "unknown mode": (
+        "mapping:\n  base:\n    res.partner.__mode__: fast\n",
+        "res.partner.__mode__",
+        "__mode__ is one of orm, sql",
+    ),
 }
 
 

@@ -1,0 +1,173 @@
+"""The ``sql`` mode of a model rule: plain tables written with COPY, past the ORM's create.
+
+For models whose ``create`` does nothing more than store the values (no override, no
+``_inherits``, no stored field computed from other records): ids are taken from the table's
+sequence in one query (so the sequence is past them), the rows go in with one ``COPY``,
+many2many links with one ``INSERT`` per relation, and then the ORM does what it would have
+done after its own insert: parent paths, stored computed fields, Python constraints.
+``sql_mode_refusal`` says why a model is not such a model; the validation refuses the plan.
+"""
+
+import io
+import json
+
+from psycopg2.extras import Json
+
+from odoo.fields import Command, Datetime
+from odoo.tools import SQL
+
+from .writer import error_message
+
+LOG_COLUMNS = ("create_uid", "create_date", "write_uid", "write_date")
+
+
+def sql_mode_refusal(model):
+    """Why ``model`` (a recordset) cannot be written in ``sql`` mode, or None."""
+    if model._abstract or not model._auto:
+        return "it has no table of its own"
+    if model._inherits:
+        return f"it stores part of its records in {', '.join(model._inherits)} (_inherits)"
+    overriding = sorted(
+        {
+            cls.__module__.split(".")[2]
+            for cls in type(model).__mro__
+            if "create" in vars(cls) and cls.__module__.startswith("odoo.addons.")
+        }
+    )
+    if overriding:
+        return f"its create() is overridden by {', '.join(overriding)}"
+    for field in model._fields.values():
+        if field.store and field.compute:
+            remote = [d for d in model.pool.field_depends[field] if "." in d]
+            if remote:
+                return f"its stored field {field.name} is computed from other records ({', '.join(remote)})"
+        if field.store and field.type == "binary" and field.attachment:
+            return f"its binary field {field.name} is kept in attachments"
+    return None
+
+
+class SqlWriter:
+    def __init__(self, env):
+        self.env = env
+
+    def create_batch(self, model_name, items):
+        """Insert ``items`` (key, vals) with COPY; ``({key: new id}, {})``.
+
+        Raises what the database or a constraint refuses: the caller falls back to the ORM.
+        """
+        if not items:
+            return {}, {}
+        model = self.env[model_name].with_context(active_test=False)
+        self.env.flush_all()
+        names = sorted({name for _key, vals in items for name in vals})
+        defaults = model.default_get(
+            [
+                name
+                for name, field in model._fields.items()
+                if field.store and name not in names and name not in LOG_COLUMNS and name != "id"
+            ]
+        )
+        columns = [n for n in [*names, *defaults] if model._fields[n].column_type]
+        links = [n for n in names if model._fields[n].type == "many2many"]
+        self.env.cr.execute(
+            SQL(
+                "SELECT nextval(%s) FROM generate_series(1, %s)",
+                f"{model._table}_id_seq",
+                len(items),
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        uid, now = str(self.env.uid), Datetime.now().isoformat()
+        lines = io.StringIO()
+        for target_id, (_key, vals) in zip(ids, items, strict=True):
+            values = defaults | vals
+            cells = [str(target_id)]
+            for name in columns:
+                field = model._fields[name]
+                value = field.convert_to_column_insert(
+                    values.get(name), model, values, validate=False
+                )
+                cells.append(_copy_text(value))
+            cells += [uid, now, uid, now]
+            lines.write("\t".join(cells) + "\n")
+        lines.seek(0)
+        quoted = ", ".join(f'"{name}"' for name in ["id", *columns, *LOG_COLUMNS])
+        self.env.cr._obj.copy_expert(f'COPY "{model._table}" ({quoted}) FROM STDIN', lines)
+        for name in links:
+            self._link(model, name, ids, [vals.get(name) for _key, vals in items])
+        records = model.browse(ids)
+        self._after_insert(records, names)
+        return {key: target_id for (key, _vals), target_id in zip(items, ids, strict=True)}, {}
+
+    def _link(self, model, name, ids, commands_of):
+        field = model._fields[name]
+        pairs = [
+            (record_id, other_id)
+            for record_id, commands in zip(ids, commands_of, strict=True)
+            for other_id in _linked_ids(commands)
+        ]
+        if pairs:
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO %s (%s, %s) SELECT * FROM unnest(%s::int[], %s::int[])"
+                    " ON CONFLICT DO NOTHING",
+                    SQL.identifier(field.relation),
+                    SQL.identifier(field.column1),
+                    SQL.identifier(field.column2),
+                    [p[0] for p in pairs],
+                    [p[1] for p in pairs],
+                )
+            )
+
+    def _after_insert(self, records, names):
+        """What the ORM's create does after its INSERT, for the rows we inserted."""
+        records.invalidate_model()
+        if records._parent_store:
+            records._parent_store_create()
+        for field in records._fields.values():
+            if field.store and field.compute and field.name not in names:
+                self.env.add_to_compute(field, records)
+        records.modified(names, create=True)
+        self.env.flush_all()
+        records._validate_fields(names)
+
+
+def create_with_fallback(sql_writer, orm_writer, model_name, items):
+    """``sql_writer.create_batch``; when the batch is refused, the ORM's, which finds the
+    records responsible."""
+    try:
+        with sql_writer.env.cr.savepoint():
+            return sql_writer.create_batch(model_name, items)
+    except Exception as exc:  # noqa: BLE001 - refused by the database or a constraint
+        sql_writer.env.invalidate_all()
+        created, failed = orm_writer.create_batch(model_name, items)
+        if not created and not failed:
+            failed = {key: error_message(exc) for key, _vals in items}
+        return created, failed
+
+
+def _linked_ids(commands):
+    ids = []
+    for command in commands or ():
+        if command[0] == Command.SET:
+            ids = list(command[2])
+        elif command[0] == Command.LINK:
+            ids.append(command[1])
+    return ids
+
+
+def _copy_text(value):
+    """One value in COPY's text format."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, Json):
+        value = json.dumps(value.adapted)
+    elif isinstance(value, SQL):
+        raise ValueError("a value computed in SQL cannot be copied")
+    elif not isinstance(value, str):
+        value = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
