@@ -26,7 +26,7 @@ class IdMap:
             return {}
         query = (
             f"SELECT source_res_id, target_model, target_res_id FROM {ID_MAP_TABLE}"
-            " WHERE source_id = %s AND source_model = %s AND source_res_id = ANY(%s)"
+            " WHERE source_id = %s AND source_model = %s AND source_res_id = ANY(%s::bigint[])"
         )
         params = [self.source_key, source_model, list(source_ids)]
         if target_model:
