@@ -1,5 +1,5 @@
 # Set-up and checks for remote_data_migration. See README.md.
-.PHONY: setup test lint demo demo-stop bench
+.PHONY: setup test test-upgrade lint demo demo-stop bench
 
 setup:
 	bash scripts/setup.sh
@@ -18,3 +18,6 @@ demo-stop:
 
 bench:
 	. .build/env.sh && "$$VENV/bin/python" bench/run_bench.py --partners $${PARTNERS:-10000}
+
+test-upgrade:
+	. .build/env.sh && "$$VENV/bin/python" scripts/upgrade_check.py

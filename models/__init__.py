@@ -1,4 +1,5 @@
 from . import migration_source
+from . import migration_credential
 from . import migration_plan
 from . import migration_plan_finding
 from . import migration_model_rule

@@ -24,9 +24,12 @@ class MigrationSource(models.Model):
     login = fields.Char(required=True)
     secret = fields.Char(
         string="Password or API Key",
+        compute="_compute_secret",
+        inverse="_inverse_secret",
         groups="remote_data_migration.group_manager",
         copy=False,
-        help="Readable by Data Migration managers only; never logged nor exported.",
+        help="Readable by Data Migration managers only; never logged nor exported. "
+        "Kept in its own table (migration.credential), not with the source.",
     )
     transport = fields.Selection(
         selection=[
@@ -35,7 +38,7 @@ class MigrationSource(models.Model):
             ("json2", "JSON-2 (Odoo 19+, API key)"),
         ],
         required=True,
-        default="xmlrpc",
+        default="jsonrpc",
     )
     timeout = fields.Float(
         string="Timeout (s)", default=60.0, help="Seconds to wait for each answer of the remote."
@@ -50,6 +53,19 @@ class MigrationSource(models.Model):
         ("timeout_positive", "CHECK(timeout > 0)", "The timeout must be positive."),
         ("retries_not_negative", "CHECK(retries >= 0)", "Retries cannot be negative."),
     ]
+
+    def _compute_secret(self):
+        credentials = (
+            self.env["migration.credential"].sudo().search([("source_id", "in", self.ids)])
+        )
+        by_source = {credential.source_id.id: credential.secret for credential in credentials}
+        for source in self:
+            source.secret = by_source.get(source.id, False)
+
+    def _inverse_secret(self):
+        Credential = self.env["migration.credential"].sudo()
+        for source in self:
+            Credential._set_secret(source, source.secret)
 
     @api.constrains("url")
     def _check_url(self):

@@ -38,20 +38,39 @@ print("%s" + json.dumps({"run_id": run.id, "state": run.state, "error": run.erro
 )
 
 
-def create_database(name):
+def odoo_command(*args, command=None, addons_path=None):
+    """``odoo-bin [command]`` with the set-up's configuration; ``addons_path`` replaces its own."""
+    return [
+        *ODOO_BIN,
+        *([command] if command else []),
+        "-c",
+        str(CONFIG),
+        *(["--addons-path", addons_path] if addons_path else []),
+        *args,
+    ]
+
+
+def create_database(name, addons_path=None):
     """A new database with the addon installed (no demo data)."""
     subprocess.run(["dropdb", "--if-exists", name], check=True)
     subprocess.run(
-        [*ODOO_BIN, "-c", str(CONFIG), "-d", name, "-i", "remote_data_migration", "--without-demo=all",
-         "--stop-after-init", "--log-level=warn"],
+        odoo_command("-d", name, "-i", "remote_data_migration", "--without-demo=all",
+                     "--stop-after-init", "--log-level=warn", addons_path=addons_path),
         check=True,
     )  # fmt: skip
 
 
-def run_in_shell(database, script):
+def run_in_shell(database, script, addons_path=None):
     """Run ``script`` (which sets ``run`` and ``extra``) in `odoo-bin shell`; its figures."""
     shell = subprocess.run(
-        [*ODOO_BIN, "shell", "-c", str(CONFIG), "-d", database, "--no-http", "--log-level=warn"],
+        odoo_command(
+            "-d",
+            database,
+            "--no-http",
+            "--log-level=warn",
+            command="shell",
+            addons_path=addons_path,
+        ),
         input=script + RESULT_SCRIPT,
         capture_output=True,
         text=True,

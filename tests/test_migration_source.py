@@ -75,6 +75,25 @@ class TestMigrationSource(TransactionCase):
         with self.assertRaises(AccessError):
             viewer_source.write({"name": "renamed"})
 
+    def test_secret_is_kept_apart_from_the_source(self):
+        """In migration.credential: not a column of the source, not readable by viewers,
+        not carried by a copy, gone when cleared."""
+        self.env.cr.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'migration_source'"
+        )
+        self.assertNotIn("secret", {row[0] for row in self.env.cr.fetchall()})
+        Credential = self.env["migration.credential"]
+        self.assertEqual(
+            Credential.search([("source_id", "=", self.source.id)]).secret, self.server.password
+        )
+        with self.assertRaises(AccessError):
+            Credential.with_user(self.viewer).search([])
+        copy = self.source.copy()
+        self.assertFalse(copy.sudo().secret)
+        copy.secret = False
+        self.source.secret = False
+        self.assertFalse(Credential.search([("source_id", "in", (self.source | copy).ids)]))
+
     def test_settings_administrators_are_managers(self):
         admin = self.env.ref("base.user_admin")
         self.assertTrue(admin.has_group("remote_data_migration.group_manager"))
@@ -91,5 +110,5 @@ class TestMigrationSource(TransactionCase):
         form.login = "admin"
         form.secret = "s3cret"
         source = form.save()
-        self.assertEqual(source.transport, "xmlrpc")
+        self.assertEqual(source.transport, "jsonrpc", "JSON: several times cheaper to decode")
         self.assertEqual(source.sudo().secret, "s3cret")

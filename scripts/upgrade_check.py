@@ -1,0 +1,245 @@
+"""make test-upgrade: a database made by the released 18.0.1.0.0 upgraded to this tree.
+
+1. the released commit is checked out in a git worktree and installed in a new database;
+2. through its API: a source with its secret, the plan of every statement, the contacts
+   plan run against the live source server (a finished run with logs and id map entries);
+3. ``-u remote_data_migration`` with this tree's addons path;
+4. every record of the addon's models and every value survived, the secret too (now in
+   its own model, its old column gone), and a new run of the old plan updates what the
+   old version migrated and creates nothing;
+5. a second ``-u`` changes nothing and logs no warning.
+
+Exits 1 with the differences when anything does not hold.
+"""
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import local_odoo  # noqa: E402
+
+from odoo.addons.remote_data_migration.tests.source_server import get_source_server  # noqa: E402
+
+RELEASED = "4413633089dc267c4b920eb1d814dad952a80f25"  # 18.0.1.0.0, see the README's changelog
+DATABASE = "rdm_upgrade"
+MODELS = [
+    "migration.source",
+    "migration.plan",
+    "migration.plan.finding",
+    "migration.model.rule",
+    "migration.field.rule",
+    "migration.run",
+    "migration.run.model",
+    "migration.run.log",
+    "migration.id.map",
+]
+WARNING_LINE = re.compile(r"^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) ")
+
+# What the addon holds, as plain JSON: every stored field of every record of its models.
+SNAPSHOT = """
+import json
+def take_snapshot():
+    snapshot = dict()
+    for model_name in %r:
+        model = env[model_name].sudo().with_context(active_test=False)
+        names = sorted(n for n, f in model._fields.items() if f.store and f.type != "one2many")
+        records = model.search([], order="id")
+        snapshot[model_name] = json.loads(json.dumps(records.read(names), default=str))
+    return snapshot
+""" % (MODELS,)
+
+MAKE_DATA = (
+    """
+source = env["migration.source"].create({{
+    "name": "Released source", "url": {url!r}, "database": {database!r},
+    "login": "admin", "secret": "admin", "transport": "jsonrpc",
+}})
+env["migration.plan"].import_yaml({every_statement!r})
+plan = env["migration.plan"].import_yaml({contacts!r}, source=source)
+run = plan.run()
+assert run.state == "done", (run.state, run.error, run.log_ids.filtered(lambda l: l.level == "error")[:3].mapped("message"))
+assert run.log_ids and env["migration.id.map"].search_count([("run_id", "=", run.id)]), (len(run.log_ids), env["migration.id.map"].search_count([]))
+env.cr.commit()
+"""
+    + SNAPSHOT
+    + """
+extra = {{"snapshot": take_snapshot(), "plan_id": plan.id}}
+"""
+)
+
+CHECK = (
+    SNAPSHOT
+    + """
+snapshot = take_snapshot()
+source = env["migration.source"].search([("name", "=", "Released source")])
+env.cr.execute(
+    "SELECT column_name FROM information_schema.columns WHERE table_name = 'migration_source'"
+)
+columns = {{row[0] for row in env.cr.fetchall()}}
+partners = env["res.partner"].with_context(active_test=False).search_count([])
+id_map = env["migration.id.map"].search_count([])
+run = env["migration.run"].browse()
+drifted = env["res.partner"]
+if {run_again}:
+    source.url = {url!r}
+    # a record changed on the target since: the new run puts the source's value back
+    env.cr.execute("SELECT target_res_id FROM migration_id_map WHERE source_model = 'res.partner'"
+                   " AND target_model = 'res.partner' ORDER BY id LIMIT 1")
+    drifted = env["res.partner"].browse(env.cr.fetchone()[0])
+    name = drifted.name
+    drifted.name = "Changed on the target"
+    env.cr.commit()
+    run = env["migration.plan"].browse({plan_id}).run()
+    env.cr.commit()
+extra = {{
+    "snapshot": snapshot,
+    "secret": source.sudo().secret,
+    "credentials": env["migration.credential"].sudo().search_count([]),
+    "columns": sorted(columns),
+    "partners_before": partners,
+    "partners_after": env["res.partner"].with_context(active_test=False).search_count([]),
+    "id_map_before": id_map,
+    "id_map_after": env["migration.id.map"].search_count([]),
+    "run": run.summary() if run else None,
+    "run_state": run.state if run else None,
+    "drift_restored": bool(drifted) and drifted.name == name,
+    "snapshot_end": take_snapshot(),
+}}
+if not run:
+    run = env["migration.run"].search([], limit=1)
+"""
+)
+
+
+def addons_path(addon_dir):
+    odoo_src = Path(local_odoo.ODOO_BIN[1]).parent
+    return f"{odoo_src / 'odoo' / 'addons'},{odoo_src / 'addons'},{addon_dir}"
+
+
+def upgrade(path, log_file):
+    subprocess.run(
+        local_odoo.odoo_command(
+            "-d", DATABASE, "-u", "remote_data_migration", "--stop-after-init",
+            "--log-level=info", f"--logfile={log_file}", addons_path=path,
+        ),
+        check=True,
+    )  # fmt: skip
+    return [line for line in Path(log_file).read_text().splitlines() if WARNING_LINE.match(line)]
+
+
+def differences(before, after):
+    """What changed between two snapshots, on the fields both versions store."""
+    found = []
+    for model_name in MODELS:
+        old, new = before[model_name], after[model_name]
+        if [r["id"] for r in old] != [r["id"] for r in new]:
+            found.append(f"{model_name}: records {len(old)} -> {len(new)}")
+            continue
+        for old_record, new_record in zip(old, new, strict=True):
+            for name, value in old_record.items():
+                if name in new_record and new_record[name] != value:
+                    found.append(
+                        f"{model_name} {old_record['id']}.{name}: {value!r} -> {new_record[name]!r}"
+                    )
+    return found
+
+
+def main():
+    failures = []
+    server = get_source_server()
+    with tempfile.TemporaryDirectory(prefix="rdm-upgrade-") as work:
+        work = Path(work)
+        released = work / "released"
+        subprocess.run(
+            ["git", "-C", str(local_odoo.REPO), "worktree", "add", "--detach", str(released), RELEASED],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        try:
+            (work / "old").mkdir()
+            (work / "old" / "remote_data_migration").symlink_to(released)
+            (work / "new").mkdir()
+            (work / "new" / "remote_data_migration").symlink_to(local_odoo.REPO)
+            old_path, new_path = addons_path(work / "old"), addons_path(work / "new")
+
+            print(f"[upgrade] installing the released 18.0.1.0.0 ({RELEASED[:8]}) in {DATABASE}")
+            local_odoo.create_database(DATABASE, addons_path=old_path)
+            print("[upgrade] creating its data: a source, two plans, a finished run")
+            made = local_odoo.run_in_shell(
+                DATABASE,
+                MAKE_DATA.format(
+                    url=server.url,
+                    database=server.database,
+                    every_statement=(released / "tests/data/every_statement.yaml").read_text(),
+                    # with hooks, so that the run has log lines
+                    contacts=(released / "data/contacts_plan.yaml")
+                    .read_text()
+                    .replace(
+                        "mapping:", "hooks:\n  pre: \"sql('target', 'select 1')\"\nmapping:", 1
+                    ),
+                ),
+                addons_path=old_path,
+            )
+            before = made["snapshot"]
+            counts = {model: len(rows) for model, rows in before.items()}
+            print(f"[upgrade] made: {json.dumps(counts)}")
+
+            print("[upgrade] -u remote_data_migration with this tree")
+            failures += [f"upgrade log: {line}" for line in upgrade(new_path, work / "upgrade.log")]
+            after = local_odoo.run_in_shell(
+                DATABASE, CHECK.format(run_again=True, url=server.url, plan_id=made["plan_id"]),
+                addons_path=new_path,
+            )  # fmt: skip
+            failures += differences(before, after["snapshot"])
+            if after["secret"] != "admin":
+                failures.append(f"the source's secret did not survive: {after['secret']!r}")
+            if after["credentials"] != 1:
+                failures.append(f"{after['credentials']} credentials for 1 source with a secret")
+            for column in ("secret", "rdm_legacy_secret"):
+                if column in after["columns"]:
+                    failures.append(f"migration_source.{column} is still there")
+            if after["run_state"] != "done":
+                failures.append(f"the old plan's new run ended {after['run_state']}")
+            created = sum(line["created"] for line in (after["run"] or {}).values())
+            if created or after["partners_after"] != after["partners_before"]:
+                failures.append(
+                    f"the old plan's new run created {created} records"
+                    f" ({after['partners_before']} -> {after['partners_after']} partners)"
+                )
+            if not after["drift_restored"] or not after["run"]["res.partner"]["updated"]:
+                failures.append("the old plan's new run did not update a partner changed since")
+            if after["id_map_after"] != after["id_map_before"]:
+                failures.append(
+                    f"id map {after['id_map_before']} -> {after['id_map_after']} entries"
+                )
+            print(f"[upgrade] new run of the old plan: {json.dumps(after['run'])}")
+
+            print("[upgrade] a second -u")
+            failures += [
+                f"second upgrade log: {line}"
+                for line in upgrade(new_path, work / "upgrade-again.log")
+            ]
+            again = local_odoo.run_in_shell(
+                DATABASE, CHECK.format(run_again=False, url=server.url, plan_id=made["plan_id"]),
+                addons_path=new_path,
+            )  # fmt: skip
+            failures += [
+                f"second -u: {difference}"
+                for difference in differences(after["snapshot_end"], again["snapshot"])
+            ]
+        finally:
+            subprocess.run(
+                ["git", "-C", str(local_odoo.REPO), "worktree", "remove", "--force", str(released)],
+                check=False,
+            )
+    if failures:
+        print("[upgrade] FAILED:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+    print("[upgrade] passed: every record and value kept, the secret moved, no duplicate")
+
+
+if __name__ == "__main__":
+    main()
