@@ -75,7 +75,7 @@ mapping:
     res.partner.category.__query__: [["name", "=like", "Bench group %"]]
     res.partner.category.*:
     res.partner.category.partner_ids: __forget__
-    res.partner.__query__: [["ref", "=like", "RDM-BENCH-%"]]
+    res.partner.__query__: [["ref", "=like", "RDM-BENCH-%"], ["ref", "<", "RDM-BENCH-{partners:06d}"]]
     res.partner.*:
     res.partner.user_id: __forget__
     res.partner.message_main_attachment_id: __forget__
@@ -275,7 +275,7 @@ def main():
             database=server.database,
             transport=args.transport,
             batch_size=args.batch_size,
-            plan=PLAN.format(batch_size=args.batch_size),
+            plan=PLAN.format(batch_size=args.batch_size, partners=args.partners),
         )
         result = local_odoo.run_in_shell(TARGET_DB, script)
         print("ceiling...", flush=True)

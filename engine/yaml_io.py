@@ -417,6 +417,35 @@ def _flow(value):
     return value
 
 
+def _rule_sections(rule):
+    """``{module: {key: statement}}`` of one model rule, as the file writes them."""
+    sections = {}
+    if rule.domain is not None or rule.discriminator or rule.mode != "orm":
+        section = sections.setdefault(rule.module or ANY_MODULE, {})
+        if rule.domain is not None:
+            section[f"{rule.source_model}.__query__"] = _Flow(_flow(term) for term in rule.domain)
+        if rule.discriminator:
+            section[f"{rule.source_model}.__discriminator__"] = _Flow(rule.discriminator)
+        if rule.mode != "orm":
+            section[f"{rule.source_model}.__mode__"] = rule.mode
+    for field_rule in rule.fields:
+        section = sections.setdefault(field_rule.module or ANY_MODULE, {})
+        source_key = f"{rule.source_model}.{field_rule.source_field}"
+        target_key = f"{field_rule.target_model}.{field_rule.target_field or WILDCARD}"
+        statement = _statement_text(field_rule)
+        entry = section.get(source_key, ...)
+        if entry is ...:
+            if target_key == source_key and field_rule.statement != "python":
+                section[source_key] = statement  # the short form: same model, same field
+            else:
+                section[source_key] = {target_key: statement}
+            continue
+        if not isinstance(entry, dict):
+            entry = section[source_key] = {source_key: entry}
+        entry[target_key] = statement
+    return sections
+
+
 def dump_plan(spec):
     """The YAML text of ``spec``; reading it back gives the same statements."""
     document = {"format": FORMAT}
@@ -431,32 +460,18 @@ def dump_plan(spec):
             name: _Literal(body.strip("\n") + "\n") if "\n" in body.strip() else body.strip()
             for name, body in hooks.items()
         }
+    sections = [_rule_sections(rule) for rule in spec.models]
+    # One order whatever the order the rules came in, so that an export read back exports
+    # the same text: '*' then the modules by name, a rule under the first section it is in.
+    modules = sorted(
+        {m for by_module in sections for m in by_module}, key=lambda m: (m != ANY_MODULE, m)
+    )
+    first = [min(modules.index(m) for m in by_module) if by_module else 0 for by_module in sections]
+    ordered = [sections[i] for i in sorted(range(len(sections)), key=first.__getitem__)]
     mapping = {}
-    for rule in spec.models:
-        if rule.domain is not None or rule.discriminator or rule.mode != "orm":
-            section = mapping.setdefault(rule.module or ANY_MODULE, {})
-            if rule.domain is not None:
-                section[f"{rule.source_model}.__query__"] = _Flow(
-                    _flow(term) for term in rule.domain
-                )
-            if rule.discriminator:
-                section[f"{rule.source_model}.__discriminator__"] = _Flow(rule.discriminator)
-            if rule.mode != "orm":
-                section[f"{rule.source_model}.__mode__"] = rule.mode
-        for field_rule in rule.fields:
-            section = mapping.setdefault(field_rule.module or ANY_MODULE, {})
-            source_key = f"{rule.source_model}.{field_rule.source_field}"
-            target_key = f"{field_rule.target_model}.{field_rule.target_field or WILDCARD}"
-            statement = _statement_text(field_rule)
-            entry = section.get(source_key, ...)
-            if entry is ...:
-                if target_key == source_key and field_rule.statement != "python":
-                    section[source_key] = statement  # the short form: same model, same field
-                else:
-                    section[source_key] = {target_key: statement}
-                continue
-            if not isinstance(entry, dict):
-                entry = section[source_key] = {source_key: entry}
-            entry[target_key] = statement
+    for module in modules:
+        for by_module in ordered:
+            if module in by_module:
+                mapping.setdefault(module, {}).update(by_module[module])
     document["mapping"] = mapping
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

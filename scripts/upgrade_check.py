@@ -61,8 +61,10 @@ source = env["migration.source"].create({{
 env["migration.plan"].import_yaml({every_statement!r})
 plan = env["migration.plan"].import_yaml({contacts!r}, source=source)
 run = plan.run()
-assert run.state == "done", (run.state, run.error, run.log_ids.filtered(lambda l: l.level == "error")[:3].mapped("message"))
-assert run.log_ids and env["migration.id.map"].search_count([("run_id", "=", run.id)]), (len(run.log_ids), env["migration.id.map"].search_count([]))
+errors = run.log_ids.filtered(lambda l: l.level == "error")[:3].mapped("message")
+assert run.state == "done", (run.state, run.error, errors)
+mapped = env["migration.id.map"].search_count([("run_id", "=", run.id)])
+assert run.log_ids and mapped, ("no log line or id map entry", len(run.log_ids), mapped)
 env.cr.commit()
 """
     + SNAPSHOT
