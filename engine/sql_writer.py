@@ -16,8 +16,6 @@ from psycopg2.extras import Json
 from odoo.fields import Command, Datetime
 from odoo.tools import SQL
 
-from .writer import error_message
-
 LOG_COLUMNS = ("create_uid", "create_date", "write_uid", "write_date")
 
 
@@ -138,12 +136,9 @@ def create_with_fallback(sql_writer, orm_writer, model_name, items):
     try:
         with sql_writer.env.cr.savepoint():
             return sql_writer.create_batch(model_name, items)
-    except Exception as exc:  # noqa: BLE001 - refused by the database or a constraint
+    except Exception:  # noqa: BLE001 - refused by the database or a constraint
         sql_writer.env.invalidate_all()
-        created, failed = orm_writer.create_batch(model_name, items)
-        if not created and not failed:
-            failed = {key: error_message(exc) for key, _vals in items}
-        return created, failed
+        return orm_writer.create_batch(model_name, items)
 
 
 def _linked_ids(commands):
