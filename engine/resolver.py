@@ -107,11 +107,6 @@ class Resolver:
     def get(self, source_model, source_id, target_model):
         return self.cache.get((source_model, source_id, target_model))
 
-    def forget_misses(self, source_model):
-        """A model was just written: ids not found before may be found now."""
-        for key in [k for k, v in self.cache.items() if v is None and k[0] == source_model]:
-            del self.cache[key]
-
     def forget_migrated(self):
         """Drop what is known of the migrated models (the id map has it): only reference
         data stays cached, so the cache does not grow with the number of records."""

@@ -267,7 +267,6 @@ class Runner:
             self.journal.checkpoints[model] = (rows[-1]["id"], False)
             self._checkpoint()
             self._forget_batch()
-        self.resolver.forget_misses(model)
         self.journal.checkpoints[model] = (
             self.journal.checkpoints.get(model, (after_id, False))[0],
             True,
