@@ -22,6 +22,14 @@ RUN_NAMES = ("newid", "ref", "sql", "source", "env")
 HELPER_NAMES = ("concat", "const", "val", "map_val", "num", "bool_val", "cond", "split")
 
 
+# What no body may reach, whoever wrote it: the run owns the transaction (it commits once per
+# batch, so that a batch is kept whole or not at all) and the cursor it runs on.
+TRANSACTION_NAMES = frozenset({"commit", "rollback", "cursor", "_cnx", "_obj", "connection"})
+# What goes past the access rights of the user running the plan: for Settings
+# administrators (base.group_system) only, when they write the body and when they run it.
+SYSTEM_NAMES = frozenset({"sql", "execute", "sudo", "with_user"})
+
+
 def _wrap(body, arguments):
     return f"def {BODY_FUNCTION}({', '.join(arguments)}):\n{textwrap.indent(body, '    ')}\n    return None\n"
 
@@ -36,14 +44,41 @@ def check_body(body, arguments=ROW_ARGUMENTS):
     except NameError as exc:  # a forbidden (dunder) name
         error = str(exc)
     if not error:
-        return None
+        return _refused_names(text, arguments)
     # Line numbers count from the wrapper's "def" line: bring them back to the body's.
     error = re.sub(r"at line (\d+)", lambda m: f"at line {int(m.group(1)) - 1}", error)
     return error.replace("'lambda'", "the body").strip()
 
 
+def body_names(body, arguments=ROW_ARGUMENTS):
+    """Every global and attribute name ``body`` uses (a body that does not compile: none)."""
+    try:
+        code = compile(_wrap(textwrap.dedent(body).strip("\n"), arguments), "<body>", "exec")
+    except (SyntaxError, ValueError):
+        return set()
+    names, codes = set(), [code]
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(const for const in code.co_consts if hasattr(const, "co_names"))
+    return names
+
+
+def _refused_names(text, arguments):
+    refused = sorted(body_names(text, arguments) & TRANSACTION_NAMES)
+    if refused:
+        return (
+            f"{refused[0]!r} is refused: a body cannot commit, roll back or reach the cursor; "
+            "the run commits after each batch"
+        )
+    return None
+
+
 def compile_body(body, names, arguments=ROW_ARGUMENTS, filename="<statement>"):
     """A function of ``arguments`` running ``body``, with ``names`` as its globals."""
+    refusal = _refused_names(textwrap.dedent(body).strip("\n"), arguments)
+    if refusal:
+        raise ValueError(f"{filename}: {refusal}")
     scope = {}
     global_names = dict(names)
     safe_eval(
@@ -187,3 +222,16 @@ def expand_rule(rule, source_fields, target_schema, modules=None):
                     Statement(name, field_rule.target_model, name, "copy", from_wildcard=True)
                 )
     return statements
+
+
+def system_only_uses(spec):
+    """``[(where, name)]``: the bodies of ``spec`` using a name of ``SYSTEM_NAMES``."""
+    uses = []
+    for hook, body in sorted(spec.hooks.items()):
+        uses += [(f"{hook} hook", n) for n in sorted(body_names(body or "", ()) & SYSTEM_NAMES)]
+    for rule in spec.models:
+        for statement in rule.fields:
+            if statement.statement == "python" and statement.body:
+                where = f"{rule.source_model}.{statement.source_field}"
+                uses += [(where, n) for n in sorted(body_names(statement.body) & SYSTEM_NAMES)]
+    return uses

@@ -9,19 +9,30 @@ nor in dry runs).
 """
 
 import logging
+import random
+import re
 import time
 from collections import Counter
+
+from psycopg2 import errorcodes
 
 from .mapping import RowHelpers, compile_body
 from .prefetch import prefetched
 from .resolver import IdMap, Resolver, source_xmlids
 from .sql_writer import SqlWriter, create_with_fallback
 from .transformer import CompiledRule, NewId, RowFailure, RowSkipped, dump_values, raw_ids
-from .writer import Writer
+from .writer import CONCURRENCY_ERRORS, Writer
 
 _logger = logging.getLogger(__name__)
 
 COUNTERS = ("read", "created", "updated", "skipped", "failed")
+BATCH_TRIES = 5  # a batch PostgreSQL refuses for a concurrent transaction is done again
+# sql() shares the run's transaction, which commits once per batch: never a statement ending it
+TRANSACTION_CONTROL = re.compile(
+    r"(^|;)\s*(commit|rollback|abort|end|begin|start\s+transaction|savepoint|release|"
+    r"prepare\s+transaction)\b",
+    re.IGNORECASE,
+)
 
 
 class RunCancelled(Exception):
@@ -167,6 +178,11 @@ class Runner:
             raise ValueError(
                 "sql() runs on the target only: the source is reached over RPC, use source()"
             )
+        control = TRANSACTION_CONTROL.search(query)
+        if control:
+            raise ValueError(
+                f"sql() refuses {control.group(2).upper()!r}: the run commits after each batch"
+            )
         self.env.cr.execute(query, args)
         return self.env.cr.fetchall() if self.env.cr.description else None
 
@@ -180,6 +196,7 @@ class Runner:
 
     def run(self):
         self._hook("pre")
+        self._checkpoint()  # a batch rolled back for a retry never takes the pre hook with it
         compiled = []
         for rule in self.rules:
             rule_compiled = self._compile(rule)
@@ -254,17 +271,12 @@ class Runner:
         )
         tick = time.monotonic()
         for rows in batches:
-            mark = self.journal.mark()
-            try:
-                with self.env.cr.savepoint():
-                    self._migrate_batch(compiled, rows)
-            except Exception:
-                self.journal.restore(mark)  # the batch is rolled back: so are its counts
-                raise
+            self._retrying(lambda rows=rows: self._migrate_batch(compiled, rows), model)
             now = time.monotonic()
             self.journal.seconds[model] += now - tick  # waiting for the source included
             tick = now
-            self.journal.checkpoints[model] = (rows[-1]["id"], False)
+            last_id = max([row["id"] for row in rows[-1:]] + list(_unreadable(rows)))
+            self.journal.checkpoints[model] = (last_id, False)
             self._checkpoint()
             self._forget_batch()
         self.journal.checkpoints[model] = (
@@ -310,6 +322,39 @@ class Runner:
             for start in range(0, len(ids), size)
         )
 
+    def _retrying(self, work, model):
+        """``work()``, a batch, kept whole or not at all.
+
+        When PostgreSQL refuses it for a concurrent transaction (serialization failure,
+        deadlock, lock not available), the batch is rolled back and done again, up to
+        ``BATCH_TRIES`` times, as Odoo retries an RPC call. A run that commits starts a new
+        transaction for it: only a new snapshot sees what the other transaction committed.
+        """
+        for attempt in range(1, BATCH_TRIES + 1):
+            mark = self.journal.mark()
+            try:
+                with self.env.cr.savepoint():
+                    return work()
+            except CONCURRENCY_ERRORS as exc:
+                self.journal.restore(mark)  # the batch is rolled back: so are its counts
+                if attempt == BATCH_TRIES:
+                    raise
+                if self.can_commit:
+                    self.env.cr.rollback()
+                    self.env.reset()  # what the ORM held of the rolled-back transaction
+                self._forget_batch()
+                reason = errorcodes.lookup(exc.pgcode) if exc.pgcode else type(exc).__name__
+                self.journal.log(
+                    "warning",
+                    f"a batch was refused ({reason}: {exc.diag.message_primary}); "
+                    f"done again, try {attempt + 1} of {BATCH_TRIES}",
+                    model=model,
+                )
+                time.sleep(random.uniform(0, 0.1 * 2**attempt))
+            except Exception:
+                self.journal.restore(mark)
+                raise
+
     def _forget_batch(self):
         """Memory stays flat whatever the number of records: what a batch wrote is in the
         database and the id map, not in the caches."""
@@ -326,6 +371,15 @@ class Runner:
 
     def _migrate_batch(self, compiled, rows):
         model = compiled.source_model
+        for source_id, message in sorted(_unreadable(rows).items()):
+            self.journal.count(model, "read")
+            self.journal.count(model, "failed")
+            self.journal.log(
+                "error", f"the source cannot read this record: {message}", model=model,
+                source_id=source_id, statement="read",
+            )  # fmt: skip
+        if not rows:
+            return
         self.journal.count(model, "read", len(rows))
         self.resolver.resolve(compiled.references(rows))
         prepared = self._transform_batch(compiled, rows)
@@ -511,34 +565,42 @@ class Runner:
                 )
             )
         for rows in batches:
-            with self.env.cr.savepoint():
-                targets = self.id_map.lookup(model, [row["id"] for row in rows])
-                self.resolver.resolve(compiled.references(rows, compiled.deferred))
-                writes = {}
-                for row in rows:
-                    try:
-                        target_rows = compiled.transform(row, compiled.deferred)
-                    except (RowFailure, RowSkipped) as exc:
-                        self.journal.log(
-                            "error", f"deferred field: {exc}", model=model, source_id=row["id"],
-                            statement=getattr(exc, "statement", None),
-                        )  # fmt: skip
-                        continue
-                    for target_model, vals in target_rows.items():
-                        target_id = targets.get((row["id"], target_model))
-                        if vals and target_id:
-                            writes.setdefault(target_model, {})[target_id] = vals
-                for target_model, by_id in writes.items():
-                    refused = self.writer.write_grouped(target_model, by_id)
-                    for _target_id, message in refused.items():
-                        self.journal.log(
-                            "error",
-                            f"deferred field: {message}",
-                            model=model,
-                            target_model=target_model,
-                        )
+            self._retrying(lambda rows=rows: self._write_deferred(compiled, rows), model)
             self._checkpoint()
             self._forget_batch()
+
+    def _write_deferred(self, compiled, rows):
+        model = compiled.source_model
+        targets = self.id_map.lookup(model, [row["id"] for row in rows])
+        self.resolver.resolve(compiled.references(rows, compiled.deferred))
+        writes = {}
+        for row in rows:
+            try:
+                target_rows = compiled.transform(row, compiled.deferred)
+            except (RowFailure, RowSkipped) as exc:
+                self.journal.log(
+                    "error", f"deferred field: {exc}", model=model, source_id=row["id"],
+                    statement=getattr(exc, "statement", None),
+                )  # fmt: skip
+                continue
+            for target_model, vals in target_rows.items():
+                target_id = targets.get((row["id"], target_model))
+                if vals and target_id:
+                    writes.setdefault(target_model, {})[target_id] = vals
+        for target_model, by_id in writes.items():
+            refused = self.writer.write_grouped(target_model, by_id)
+            for _target_id, message in refused.items():
+                self.journal.log(
+                    "error",
+                    f"deferred field: {message}",
+                    model=model,
+                    target_model=target_model,
+                )
+
+
+def _unreadable(rows):
+    """``{source id: message}``: the rows of a page the source could not read."""
+    return getattr(rows, "unreadable", {})
 
 
 def _waves(compiled, prepared, by_id):

@@ -16,6 +16,8 @@ from psycopg2.extras import Json
 from odoo.fields import Command, Datetime
 from odoo.tools import SQL
 
+from .writer import CONCURRENCY_ERRORS
+
 LOG_COLUMNS = ("create_uid", "create_date", "write_uid", "write_date")
 
 
@@ -136,6 +138,8 @@ def create_with_fallback(sql_writer, orm_writer, model_name, items):
     try:
         with sql_writer.env.cr.savepoint():
             return sql_writer.create_batch(model_name, items)
+    except CONCURRENCY_ERRORS:  # the runner retries the whole batch
+        raise
     except Exception:  # noqa: BLE001 - refused by the database or a constraint
         sql_writer.env.invalidate_all()
         return orm_writer.create_batch(model_name, items)

@@ -8,10 +8,13 @@ translate for the whole batch, then ``transform`` builds each row's values.
 
 import json
 import logging
+import re
 
 from odoo.fields import Command, Date, Datetime
 
 from .mapping import LOG_ACCESS_FIELDS, RELATIONAL_TYPES, compile_body, expand_rule
+
+UNPADDED_YEAR = re.compile(r"^\d{1,3}-\d")
 
 _logger = logging.getLogger(__name__)
 
@@ -249,7 +252,12 @@ class CompiledRule:
             if not source_id:
                 return False
             return self._resolved(value, value.source_relation, source_id, value.target_relation)
-        return convert(field, raw, self.resolver)
+        try:
+            return convert(field, raw, self.resolver)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise RowFailure(
+                value.label, f"{raw!r} does not fit a {field.type} field: {exc}"
+            ) from None
 
     def _resolved(self, value, source_model, source_id, target_model):
         target_id = self.resolver.get(source_model, source_id, target_model)
@@ -276,15 +284,24 @@ def raw_ids(raw):
     return []
 
 
+def _padded_year(raw):
+    """Odoo formats dates with strftime, which leaves a year before 1000 unpadded
+    ('1-01-01'); its parser wants four digits."""
+    if isinstance(raw, str) and UNPADDED_YEAR.match(raw):
+        year, rest = raw.split("-", 1)
+        return f"{int(year):04d}-{rest}"
+    return raw
+
+
 def convert(field, raw, resolver=None):
     """A raw source value (as ``read`` sends it) made right for ``field`` of the target."""
     kind = field.type
     if raw is None:
         return False
     if kind == "date":
-        return Date.to_date(raw) if raw else False
+        return Date.to_date(_padded_year(raw)) if raw else False
     if kind == "datetime":
-        return Datetime.to_datetime(raw) if raw else False
+        return Datetime.to_datetime(_padded_year(raw)) if raw else False
     if kind == "integer":
         return int(raw) if raw not in (False, "") else 0
     if kind in ("float", "monetary"):

@@ -40,6 +40,9 @@ JSON2_ARG_NAMES = {
 }
 
 
+TRANSIENT_HTTP_STATUSES = frozenset({502, 503, 504})
+
+
 class RemoteError(Exception):
     """A call to the remote Odoo failed.
 
@@ -47,11 +50,31 @@ class RemoteError(Exception):
     ``server`` or ``protocol``; ``server_message`` is what the server said, if it said anything.
     """
 
-    def __init__(self, kind, endpoint, server_message):
+    def __init__(self, kind, endpoint, server_message, status=None):
         self.kind = kind
         self.endpoint = endpoint
         self.server_message = server_message
+        self.status = status  # the HTTP status, for kind ``http``
         super().__init__(f"{endpoint}: {server_message}")
+
+    @property
+    def transient(self):
+        """A gateway or an overloaded server in front of the source: worth trying again."""
+        return self.kind == "http" and self.status in TRANSIENT_HTTP_STATUSES
+
+
+class Batch(list):
+    """The rows of one page, in id order; ``unreadable``: ``{id: message}`` of the rows the
+    source could not read."""
+
+    def __init__(self, rows=()):
+        super().__init__(rows)
+        self.unreadable = {}
+
+
+def _last_line(message):
+    lines = [line for line in (message or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no message"
 
 
 class Transport:
@@ -144,10 +167,14 @@ class Transport:
             kwargs["context"] = context
         last_id = after_id or 0
         while True:
-            rows = self.call(
-                model, "search_read", [("id", ">", last_id)] + list(domain or []), **kwargs
-            )
-            if not rows:
+            page = [("id", ">", last_id)] + list(domain or [])
+            try:
+                rows = Batch(self.call(model, "search_read", page, **kwargs))
+            except RemoteError as exc:
+                if exc.kind != "server":
+                    raise
+                rows = self._read_isolating(model, page, fields, batch_size, context, exc)
+            if not rows and not rows.unreadable:
                 return
             for row in rows:
                 for name in integer_fields:
@@ -156,9 +183,32 @@ class Transport:
                     if isinstance(value, float) and value.is_integer():
                         row[name] = int(value)
             yield rows
-            last_id = rows[-1]["id"]
-            if len(rows) < batch_size:
+            last_id = max([row["id"] for row in rows[-1:]] + list(rows.unreadable))
+            if len(rows) + len(rows.unreadable) < batch_size:
                 return
+
+    def _read_isolating(self, model, page, fields, batch_size, context, error):
+        """The page the source failed to send, read in halves down to the rows it cannot
+        read: a value it cannot load (a date out of Python's range, a broken relation...)
+        costs those rows, each with the source's message, not the whole run."""
+        kwargs = {"context": context} if context else {}
+        ids = self.call(model, "search", page, limit=batch_size, order="id", **kwargs)
+        _logger.info("%s: %s refused a page of %s (%s): reading it in halves", self, model,
+                     len(ids), error.server_message.splitlines()[-1] if error.server_message else "")  # fmt: skip
+        batch, parts = Batch(), [ids]
+        while parts:
+            part = parts.pop(0)
+            try:
+                batch.extend(self.call(model, "read", part, fields, **kwargs))
+            except RemoteError as exc:
+                if exc.kind != "server":
+                    raise
+                if len(part) == 1:
+                    batch.unreadable[part[0]] = _last_line(exc.server_message)
+                    continue
+                middle = len(part) // 2
+                parts[:0] = [part[:middle], part[middle:]]
+        return batch
 
     # -- protocol hooks ---------------------------------------------------------------------
 
@@ -186,9 +236,18 @@ class Transport:
         for attempt in itertools.count():
             try:
                 return func(*args)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout, RemoteError) as exc:
+                if isinstance(exc, RemoteError) and not exc.transient:
+                    raise
                 timed_out = isinstance(exc, requests.Timeout)
                 if attempt >= self.retries:
+                    if isinstance(exc, RemoteError):
+                        raise RemoteError(
+                            exc.kind,
+                            self.endpoint,
+                            f"{exc.server_message} ({attempt + 1} attempts)",
+                            status=exc.status,
+                        ) from None
                     if timed_out:
                         raise RemoteError(
                             "timeout",
@@ -211,7 +270,10 @@ class Transport:
     def _raise_http(self, response):
         reason = response.reason or ""
         raise RemoteError(
-            "http", self.endpoint, f"HTTP {response.status_code} {reason} on {response.url}"
+            "http",
+            self.endpoint,
+            f"HTTP {response.status_code} {reason} on {response.url}",
+            status=response.status_code,
         )
 
     def _scrub(self, text):

@@ -104,6 +104,18 @@ class _Validator:
                     f"discriminator field {name} is not a field of {rule.target_model}",
                 )
 
+    def missing_source_field(self, model, name, target_fields):
+        if name in target_fields:  # a field this version of the source does not have yet
+            self.add(
+                "warning",
+                model,
+                name,
+                f"the source has no field {model}.{name} (an older version?): "
+                "its statements are left out",
+            )
+        else:
+            self.add("error", model, name, f"unknown source field {model}.{name}")
+
     def check_statement(self, rule, statement, source_fields, fed):
         """Report what is wrong with one statement; return its dependency edge, if any."""
         model = rule.source_model
@@ -118,7 +130,7 @@ class _Validator:
         if name not in (NO_SOURCE, "id"):
             source_desc = source_fields.get(name)
             if source_desc is None:
-                self.add("error", model, name, f"unknown source field {model}.{name}")
+                self.missing_source_field(model, name, target_fields)
                 return None
         if statement.statement == "moved":
             return None

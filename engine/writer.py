@@ -10,6 +10,11 @@ import logging
 import psycopg2
 
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+# PostgreSQL refusing a write for a concurrent transaction (serialization failure, deadlock,
+# lock not available): not the record's fault, so never a record's failure.
+CONCURRENCY_ERRORS = PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 _logger = logging.getLogger(__name__)
 
@@ -55,6 +60,8 @@ class Writer:
             with self.env.cr.savepoint():
                 records = model.create([vals for _key, vals in items])
             return {key: record.id for (key, _vals), record in zip(items, records, strict=True)}, {}
+        except CONCURRENCY_ERRORS:  # the runner retries the whole batch
+            raise
         except Exception as exc:  # noqa: BLE001 - any refusal: find the records responsible
             _logger.debug(
                 "batch of %s %s refused (%s): record by record", len(items), model_name, exc
@@ -64,6 +71,8 @@ class Writer:
             try:
                 with self.env.cr.savepoint():
                     created[key] = model.create(vals).id
+            except CONCURRENCY_ERRORS:  # the runner retries the whole batch
+                raise
             except Exception as exc:  # noqa: BLE001
                 failed[key] = error_message(exc)
         return created, failed
@@ -106,12 +115,16 @@ class Writer:
                 for _key, record, diff in changes:
                     record.write(diff)
             updated = [key for key, _record, _diff in changes]
+        except CONCURRENCY_ERRORS:  # the runner retries the whole batch
+            raise
         except Exception:  # noqa: BLE001
             for key, record, diff in changes:
                 try:
                     with self.env.cr.savepoint():
                         record.write(diff)
                     updated.append(key)
+                except CONCURRENCY_ERRORS:  # the runner retries the whole batch
+                    raise
                 except Exception as exc:  # noqa: BLE001
                     failed[key] = error_message(exc)
         return updated, unchanged, failed
@@ -137,11 +150,15 @@ class Writer:
             try:
                 with self.env.cr.savepoint():
                     model.browse(ids).write(diff)
+            except CONCURRENCY_ERRORS:  # the runner retries the whole batch
+                raise
             except Exception:  # noqa: BLE001
                 for target_id in ids:
                     try:
                         with self.env.cr.savepoint():
                             model.browse(target_id).write(diff)
+                    except CONCURRENCY_ERRORS:  # the runner retries the whole batch
+                        raise
                     except Exception as exc:  # noqa: BLE001
                         failed[target_id] = error_message(exc)
         return failed
