@@ -138,13 +138,10 @@ class DataMigrate(Command):
     def start(self, plan, args):
         models = [m.strip() for m in args.models.split(",")] if args.models else None
         if args.resume:
-            run = plan.run_ids.filtered(
-                lambda r: r.state in ("failed", "cancelled") and not r.dry_run
-            )[:1]
-            if not run:
-                raise InvalidInput(
-                    f"the plan {plan.name!r} has no failed or cancelled run to resume"
-                )
+            try:
+                run = plan._run_to_resume()
+            except UserError as exc:
+                raise InvalidInput(str(exc)) from None
             return run._execute(resume=True, progress=self.print_progress)
         run = plan._new_run(dry_run=args.dry_run, models=models, incremental=args.incremental)
         return run._execute(progress=self.print_progress)

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..engine.mapping import check_body
+from ..engine.mapping import ROW_ARGUMENTS, SYSTEM_NAMES, body_names, check_body
 from ..engine.spec import ANY_MODULE, NO_SOURCE, STATEMENTS_WITH_ARGUMENT, WILDCARD
 
 
@@ -92,6 +92,7 @@ class MigrationFieldRule(models.Model):
                             error=error,
                         )
                     )
+            check_body_access(rule.env, rule.python_code or "", where)
             if rule.source_field == WILDCARD and rule.target_field:
                 raise ValidationError(
                     self.env._(
@@ -111,3 +112,17 @@ class MigrationFieldRule(models.Model):
                 raise ValidationError(
                     self.env._("%s: '_' has no source value; give a Python body.", where)
                 )
+
+
+def check_body_access(env, body, where, arguments=ROW_ARGUMENTS):
+    """Only Settings administrators write a body that reaches past access rights."""
+    used = sorted(body_names(body, arguments) & SYSTEM_NAMES)
+    if used and not env.is_system():
+        raise ValidationError(
+            env._(
+                "%(where)s: %(name)s is for Settings administrators only; ask one to write "
+                "this body.",
+                where=where,
+                name=used[0],
+            )
+        )

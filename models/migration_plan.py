@@ -1,13 +1,15 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..engine.generator import generate_plan
+from ..engine.mapping import check_body
 from ..engine.spec import DEFAULT_OPTIONS, FieldRule, ModelRule, PlanSpec
 from ..engine.sql_writer import sql_mode_refusal
 from ..engine.validation import validate_plan
 from ..engine.yaml_io import Catalog, dump_plan, parse_plan
+from .migration_field_rule import check_body_access
 
 _logger = logging.getLogger(__name__)
 
@@ -23,6 +25,14 @@ class MigrationPlan(models.Model):
 
     name = fields.Char(required=True, tracking=True)
     source_id = fields.Many2one("migration.source", ondelete="restrict", tracking=True)
+    company_id = fields.Many2one(
+        "res.company",
+        default=lambda self: self.env.company,
+        index=True,
+        tracking=True,
+        help="Who sees the plan and its runs, and the company its runs write as. "
+        "Empty: shared by every company.",
+    )
     state = fields.Selection(
         selection=[("draft", "Draft"), ("validated", "Validated")],
         default="draft",
@@ -101,6 +111,21 @@ class MigrationPlan(models.Model):
             plan.warning_count = severities.count("warning")
 
     # -- records <-> spec -----------------------------------------------------------------------
+
+    @api.constrains("pre_hook", "post_hook", "end_hook")
+    def _check_hooks(self):
+        for plan in self:
+            for name in ("pre", "post", "end"):
+                body = plan[f"{name}_hook"] or ""
+                where = self.env._("%(plan)s: the %(hook)s hook", plan=plan.name, hook=name)
+                error = check_body(body, arguments=())
+                if error:
+                    raise ValidationError(
+                        self.env._(
+                            "%(where)s does not compile: %(error)s", where=where, error=error
+                        )
+                    )
+                check_body_access(self.env, body, where, arguments=())
 
     def _to_spec(self):
         self.ensure_one()
@@ -384,6 +409,28 @@ class MigrationPlan(models.Model):
                 }
             )
 
+    def _run_lock_free(self):
+        """No process holds this plan's run lock: a run it shows as running is interrupted."""
+        self.ensure_one()
+        self.env.cr.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+            " AND classid = %s AND objid = %s AND objsubid = 2)",
+            [RUN_LOCK_CLASS, self.id],
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _run_to_resume(self):
+        """The last run that stopped before its end: failed, cancelled, or interrupted."""
+        self.ensure_one()
+        run = self.run_ids.filtered(
+            lambda r: not r.dry_run and (r.state in ("failed", "cancelled") or r.interrupted)
+        ).sorted("id", reverse=True)[:1]
+        if not run:
+            raise UserError(
+                self.env._("The plan %s has no failed or cancelled run to resume.", self.name)
+            )
+        return run
+
     def _unlock_for_run(self):
         self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_CLASS, self.id])
 
@@ -453,21 +500,8 @@ class MigrationPlan(models.Model):
         self.ensure_one()
         if not self.source_id:
             raise UserError(self.env._("The plan %s has no source.", self.name))
-        Run = self.env["migration.run"]
         if resume:
-            run = Run.search(
-                [
-                    ("plan_id", "=", self.id),
-                    ("state", "in", ("failed", "cancelled")),
-                    ("dry_run", "=", False),
-                ],
-                limit=1,
-            )
-            if not run:
-                raise UserError(
-                    self.env._("The plan %s has no failed or cancelled run to resume.", self.name)
-                )
-            return run._execute(resume=True)
+            return self._run_to_resume()._execute(resume=True)
         return self._new_run(dry_run=dry_run, models=models, incremental=incremental)._execute()
 
     # -- generation -------------------------------------------------------------------------------

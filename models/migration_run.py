@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import config
 
+from ..engine.mapping import system_only_uses
 from ..engine.runner import COUNTERS, Journal, RunCancelled, Runner
 from ..engine.transport import RemoteError
 from ..engine.validation import validate_plan
@@ -25,6 +26,7 @@ class MigrationRun(models.Model):
 
     plan_id = fields.Many2one("migration.plan", required=True, ondelete="cascade", index=True)
     source_id = fields.Many2one("migration.source", required=True, ondelete="restrict")
+    company_id = fields.Many2one(related="plan_id.company_id", store=True, index=True)
     state = fields.Selection(
         selection=[
             ("draft", "Draft"),
@@ -57,6 +59,10 @@ class MigrationRun(models.Model):
     progress = fields.Float(
         compute="_compute_totals", help="Source records read, in percent of those to read"
     )
+    interrupted = fields.Boolean(
+        compute="_compute_interrupted",
+        help="Shown as running, but no process runs it any more (killed, restarted): resume it",
+    )
     queued = fields.Boolean(
         readonly=True, help="Waiting for the scheduled action that runs it in the background"
     )
@@ -66,6 +72,11 @@ class MigrationRun(models.Model):
         for run in self:
             end = run.ended_at or (run.state == "running" and fields.Datetime.now())
             run.duration = (end - run.started_at).total_seconds() if run.started_at and end else 0.0
+
+    @api.depends("state")
+    def _compute_interrupted(self):
+        for run in self:
+            run.interrupted = run.state == "running" and run.plan_id._run_lock_free()
 
     @api.depends("model_ids.failed_count", "model_ids.created_count", "model_ids.read_count")
     def _compute_totals(self):
@@ -110,7 +121,7 @@ class MigrationRun(models.Model):
 
     def action_resume(self):
         self.ensure_one()
-        if self.state not in ("failed", "cancelled"):
+        if self.state not in ("failed", "cancelled") and not self.interrupted:
             raise UserError(self.env._("Only a failed or cancelled run can be resumed."))
         self._execute(resume=True)
         return True
@@ -157,6 +168,7 @@ class MigrationRun(models.Model):
         }
 
     def _is_cancelled(self):
+        self.flush_recordset(["state"])  # what this run wrote itself, before reading another's
         self.env.cr.execute("SELECT state FROM migration_run WHERE id = %s", [self.id])
         row = self.env.cr.fetchone()
         return bool(row) and row[0] == "cancelled"
@@ -209,12 +221,23 @@ class MigrationRun(models.Model):
             return self._finish(
                 journal, "failed", self.env._("The plan is not valid: see the log."), retry
             )
-        transport = self.source_id._transport()  # one client, one login, for the whole run
+        refusal = self._system_bodies_refusal(spec, journal)
+        if refusal:
+            return self._finish(journal, "failed", refusal, retry)
+        try:
+            transport = self.source_id._transport()  # one client, one login, for the whole run
+        except UserError as exc:
+            return self._finish(journal, "failed", str(exc), retry)
+        key_warning = self.source_id._api_key_warning()
+        if key_warning:
+            journal.log("warning", key_warning)
         if not retry:
             self._prepare_lines(spec, transport)
         can_commit = self._can_commit()
+        # what the run creates belongs to the plan's company, as if made from it
+        env = self.with_company(plan.company_id).env if plan.company_id else self.env
         runner = Runner(
-            self.env,
+            env,
             transport,
             spec,
             source_schema,
@@ -255,6 +278,33 @@ class MigrationRun(models.Model):
         if state != "done" and can_commit:
             self.env.cr.rollback()  # the batch under way; every committed batch stays
         return self._finish(journal, state, error, retry)
+
+    def _system_bodies_refusal(self, spec, journal):
+        """Bodies reaching past access rights (``sql()``, ``sudo()``...) run only for Settings
+        administrators: the user running the plan, or who queued it for the scheduled action."""
+        user = self.create_uid if self.env.su else self.env.user
+        if user._is_system():
+            return False
+        uses = system_only_uses(spec)
+        for where, name in uses:
+            journal.log(
+                "error",
+                self.env._(
+                    "%(where)s uses %(name)s: for Settings administrators only",
+                    where=where,
+                    name=name,
+                ),
+                statement=where,
+            )
+        if not uses:
+            return False
+        return self.env._(
+            "%(user)s may not run this plan: %(where)s uses %(name)s, which only Settings "
+            "administrators may run.",
+            user=user.name,
+            where=uses[0][0],
+            name=uses[0][1],
+        )
 
     def _finish(self, journal, state, error, retry):
         if error:

@@ -8,6 +8,8 @@ from ..engine.transport import TRANSPORTS, RemoteError, make_transport
 
 _logger = logging.getLogger(__name__)
 
+API_KEY_WARNING_DAYS = 14  # how long before its expiry an API key is warned about
+
 
 class MigrationSource(models.Model):
     _name = "migration.source"
@@ -28,9 +30,24 @@ class MigrationSource(models.Model):
         inverse="_inverse_secret",
         groups="remote_data_migration.group_manager",
         copy=False,
+        exportable=False,
         help="Readable by Data Migration managers only; never logged nor exported. "
         "Kept in its own table (migration.credential), not with the source.",
     )
+    secret_kind = fields.Selection(
+        selection=[("password", "Password"), ("api_key", "API Key")],
+        string="Secret Kind",
+        required=True,
+        default="password",
+        help="An API key (Odoo 14+: Preferences > Account Security) can be revoked without "
+        "changing the user's password, and can expire.",
+    )
+    api_key_expiration = fields.Date(
+        string="API Key Expires On",
+        help="The key's expiration date on the source. Runs warn in the last "
+        f"{API_KEY_WARNING_DAYS} days and refuse to start once it has passed.",
+    )
+    api_key_warning = fields.Char(compute="_compute_api_key_warning")
     transport = fields.Selection(
         selection=[
             ("xmlrpc", "XML-RPC"),
@@ -67,6 +84,41 @@ class MigrationSource(models.Model):
         for source in self:
             Credential._set_secret(source, source.secret)
 
+    @api.depends("secret_kind", "api_key_expiration")
+    def _compute_api_key_warning(self):
+        for source in self:
+            source.api_key_warning = source._api_key_warning()
+
+    def _api_key_warning(self):
+        """A sentence when the API key expires soon or has expired, else False."""
+        if self.secret_kind != "api_key" or not self.api_key_expiration:
+            return False
+        today = fields.Date.context_today(self)
+        days = (self.api_key_expiration - today).days
+        if days < 0:
+            return self.env._(
+                "The API key of %(name)s expired on %(date)s: make a new key on the source "
+                "and enter it here.",
+                name=self.name,
+                date=self.api_key_expiration,
+            )
+        if days <= API_KEY_WARNING_DAYS:
+            return self.env._(
+                "The API key of %(name)s expires on %(date)s, in %(days)s days: make a new "
+                "key on the source before then.",
+                name=self.name,
+                date=self.api_key_expiration,
+                days=days,
+            )
+        return False
+
+    def _api_key_expired(self):
+        return (
+            self.secret_kind == "api_key"
+            and self.api_key_expiration
+            and self.api_key_expiration < fields.Date.context_today(self)
+        )
+
     @api.constrains("url")
     def _check_url(self):
         for source in self:
@@ -80,6 +132,8 @@ class MigrationSource(models.Model):
         self.ensure_one()
         if self.transport not in TRANSPORTS:
             raise UserError(self.env._("Unknown transport %s.", self.transport))
+        if self._api_key_expired():
+            raise UserError(self._api_key_warning())
         return make_transport(
             self.transport,
             self.url,
@@ -179,14 +233,15 @@ class MigrationSource(models.Model):
                 "title": self.env._("Connection successful"),
                 "message": self.env._(
                     "Odoo %(version)s at %(url)s, database %(db)s, "
-                    "logged in as %(user)s (%(login)s).",
+                    "logged in as %(user)s (%(login)s).%(warning)s",
                     version=version,
                     url=self.url,
                     db=self.database,
                     user=remote_user["name"],
                     login=remote_user["login"],
+                    warning=f" {self.api_key_warning}" if self.api_key_warning else "",
                 ),
-                "type": "success",
+                "type": "warning" if self.api_key_warning else "success",
                 "sticky": False,
             },
         }

@@ -1,11 +1,14 @@
-"""make test-upgrade: a database made by the released 18.0.1.0.0 upgraded to this tree.
+"""make test-upgrade: databases made by the released versions upgraded to this tree.
+
+For each release (18.0.1.0.0, and the previous version 18.0.2.0.0):
 
 1. the released commit is checked out in a git worktree and installed in a new database;
 2. through its API: a source with its secret, the plan of every statement, the contacts
    plan run against the live source server (a finished run with logs and id map entries);
 3. ``-u remote_data_migration`` with this tree's addons path;
 4. every record of the addon's models and every value survived, the secret too (now in
-   its own model, its old column gone), and a new run of the old plan updates what the
+   its own model, its old column gone), plans and runs have their company, the User
+   group is gone, and a new run of the old plan updates what the
    old version migrated and creates nothing;
 5. a second ``-u`` changes nothing and logs no warning.
 
@@ -24,8 +27,11 @@ import local_odoo  # noqa: E402
 
 from odoo.addons.remote_data_migration.tests.source_server import get_source_server  # noqa: E402
 
-RELEASED = "4413633089dc267c4b920eb1d814dad952a80f25"  # 18.0.1.0.0, see the README's changelog
-DATABASE = "rdm_upgrade"
+# see the README's changelog
+RELEASES = {
+    "18.0.1.0.0": "4413633089dc267c4b920eb1d814dad952a80f25",
+    "18.0.2.0.0": "c28f7d6eb27985ca5afa5f28bea947321a1186ea",
+}
 MODELS = [
     "migration.source",
     "migration.plan",
@@ -97,8 +103,14 @@ if {run_again}:
     env.cr.commit()
     run = env["migration.plan"].browse({plan_id}).run()
     env.cr.commit()
+env.cr.execute("SELECT count(*) FROM migration_plan WHERE company_id IS NULL")
+plans_without_company = env.cr.fetchone()[0]
+env.cr.execute("SELECT count(*) FROM migration_run WHERE company_id IS NULL")
+runs_without_company = env.cr.fetchone()[0]
 extra = {{
     "snapshot": snapshot,
+    "without_company": [plans_without_company, runs_without_company],
+    "user_group": bool(env.ref("remote_data_migration.group_user", raise_if_not_found=False)),
     "secret": source.sudo().secret,
     "credentials": env["migration.credential"].sudo().search_count([]),
     "columns": sorted(columns),
@@ -122,10 +134,10 @@ def addons_path(addon_dir):
     return f"{odoo_src / 'odoo' / 'addons'},{odoo_src / 'addons'},{addon_dir}"
 
 
-def upgrade(path, log_file):
+def upgrade(database, path, log_file):
     subprocess.run(
         local_odoo.odoo_command(
-            "-d", DATABASE, "-u", "remote_data_migration", "--stop-after-init",
+            "-d", database, "-u", "remote_data_migration", "--stop-after-init",
             "--log-level=info", f"--logfile={log_file}", addons_path=path,
         ),
         check=True,
@@ -150,93 +162,104 @@ def differences(before, after):
     return found
 
 
+def check_release(version, commit, server, work):
+    """The failures of upgrading a database made by ``commit`` (``version``)."""
+    failures = []
+    database = f"rdm_upgrade_{version.replace('.', '_')}"
+    released = work / f"released-{version}"
+    subprocess.run(
+        ["git", "-C", str(local_odoo.REPO), "worktree", "add", "--detach", str(released), commit],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        (work / version / "old").mkdir(parents=True)
+        (work / version / "old" / "remote_data_migration").symlink_to(released)
+        old_path, new_path = addons_path(work / version / "old"), addons_path(work / "new")
+
+        print(f"[upgrade {version}] installing the release ({commit[:8]}) in {database}")
+        local_odoo.create_database(database, addons_path=old_path)
+        print(f"[upgrade {version}] creating its data: a source, two plans, a finished run")
+        made = local_odoo.run_in_shell(
+            database,
+            MAKE_DATA.format(
+                url=server.url,
+                database=server.database,
+                every_statement=(released / "tests/data/every_statement.yaml").read_text(),
+                # with hooks, so that the run has log lines
+                contacts=(released / "data/contacts_plan.yaml")
+                .read_text()
+                .replace("mapping:", "hooks:\n  pre: \"sql('target', 'select 1')\"\nmapping:", 1),
+            ),
+            addons_path=old_path,
+        )
+        before = made["snapshot"]
+        counts = {model: len(rows) for model, rows in before.items()}
+        print(f"[upgrade {version}] made: {json.dumps(counts)}")
+
+        print(f"[upgrade {version}] -u remote_data_migration with this tree")
+        log = work / version / "upgrade.log"
+        failures += [f"upgrade log: {line}" for line in upgrade(database, new_path, log)]
+        after = local_odoo.run_in_shell(
+            database, CHECK.format(run_again=True, url=server.url, plan_id=made["plan_id"]),
+            addons_path=new_path,
+        )  # fmt: skip
+        failures += differences(before, after["snapshot"])
+        if after["secret"] != "admin":
+            failures.append(f"the source's secret did not survive: {after['secret']!r}")
+        if after["credentials"] != 1:
+            failures.append(f"{after['credentials']} credentials for 1 source with a secret")
+        for column in ("secret", "rdm_legacy_secret"):
+            if column in after["columns"]:
+                failures.append(f"migration_source.{column} is still there")
+        if after["without_company"] != [0, 0]:
+            plans, runs = after["without_company"]
+            failures.append(f"{plans} plans and {runs} runs without a company")
+        if after["user_group"]:
+            failures.append("the User group is still there")
+        if after["run_state"] != "done":
+            failures.append(f"the old plan's new run ended {after['run_state']}")
+        created = sum(line["created"] for line in (after["run"] or {}).values())
+        if created or after["partners_after"] != after["partners_before"]:
+            failures.append(
+                f"the old plan's new run created {created} records"
+                f" ({after['partners_before']} -> {after['partners_after']} partners)"
+            )
+        if not after["drift_restored"] or not after["run"]["res.partner"]["updated"]:
+            failures.append("the old plan's new run did not update a partner changed since")
+        if after["id_map_after"] != after["id_map_before"]:
+            failures.append(f"id map {after['id_map_before']} -> {after['id_map_after']} entries")
+        print(f"[upgrade {version}] new run of the old plan: {json.dumps(after['run'])}")
+
+        print(f"[upgrade {version}] a second -u")
+        again_log = work / version / "upgrade-again.log"
+        failures += [
+            f"second upgrade log: {line}" for line in upgrade(database, new_path, again_log)
+        ]
+        again = local_odoo.run_in_shell(
+            database, CHECK.format(run_again=False, url=server.url, plan_id=made["plan_id"]),
+            addons_path=new_path,
+        )  # fmt: skip
+        failures += [
+            f"second -u: {difference}"
+            for difference in differences(after["snapshot_end"], again["snapshot"])
+        ]
+    finally:
+        subprocess.run(
+            ["git", "-C", str(local_odoo.REPO), "worktree", "remove", "--force", str(released)],
+            check=False,
+        )
+    return [f"{version}: {failure}" for failure in failures]
+
+
 def main():
     failures = []
     server = get_source_server()
     with tempfile.TemporaryDirectory(prefix="rdm-upgrade-") as work:
         work = Path(work)
-        released = work / "released"
-        subprocess.run(
-            ["git", "-C", str(local_odoo.REPO), "worktree", "add", "--detach", str(released), RELEASED],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        try:
-            (work / "old").mkdir()
-            (work / "old" / "remote_data_migration").symlink_to(released)
-            (work / "new").mkdir()
-            (work / "new" / "remote_data_migration").symlink_to(local_odoo.REPO)
-            old_path, new_path = addons_path(work / "old"), addons_path(work / "new")
-
-            print(f"[upgrade] installing the released 18.0.1.0.0 ({RELEASED[:8]}) in {DATABASE}")
-            local_odoo.create_database(DATABASE, addons_path=old_path)
-            print("[upgrade] creating its data: a source, two plans, a finished run")
-            made = local_odoo.run_in_shell(
-                DATABASE,
-                MAKE_DATA.format(
-                    url=server.url,
-                    database=server.database,
-                    every_statement=(released / "tests/data/every_statement.yaml").read_text(),
-                    # with hooks, so that the run has log lines
-                    contacts=(released / "data/contacts_plan.yaml")
-                    .read_text()
-                    .replace(
-                        "mapping:", "hooks:\n  pre: \"sql('target', 'select 1')\"\nmapping:", 1
-                    ),
-                ),
-                addons_path=old_path,
-            )
-            before = made["snapshot"]
-            counts = {model: len(rows) for model, rows in before.items()}
-            print(f"[upgrade] made: {json.dumps(counts)}")
-
-            print("[upgrade] -u remote_data_migration with this tree")
-            failures += [f"upgrade log: {line}" for line in upgrade(new_path, work / "upgrade.log")]
-            after = local_odoo.run_in_shell(
-                DATABASE, CHECK.format(run_again=True, url=server.url, plan_id=made["plan_id"]),
-                addons_path=new_path,
-            )  # fmt: skip
-            failures += differences(before, after["snapshot"])
-            if after["secret"] != "admin":
-                failures.append(f"the source's secret did not survive: {after['secret']!r}")
-            if after["credentials"] != 1:
-                failures.append(f"{after['credentials']} credentials for 1 source with a secret")
-            for column in ("secret", "rdm_legacy_secret"):
-                if column in after["columns"]:
-                    failures.append(f"migration_source.{column} is still there")
-            if after["run_state"] != "done":
-                failures.append(f"the old plan's new run ended {after['run_state']}")
-            created = sum(line["created"] for line in (after["run"] or {}).values())
-            if created or after["partners_after"] != after["partners_before"]:
-                failures.append(
-                    f"the old plan's new run created {created} records"
-                    f" ({after['partners_before']} -> {after['partners_after']} partners)"
-                )
-            if not after["drift_restored"] or not after["run"]["res.partner"]["updated"]:
-                failures.append("the old plan's new run did not update a partner changed since")
-            if after["id_map_after"] != after["id_map_before"]:
-                failures.append(
-                    f"id map {after['id_map_before']} -> {after['id_map_after']} entries"
-                )
-            print(f"[upgrade] new run of the old plan: {json.dumps(after['run'])}")
-
-            print("[upgrade] a second -u")
-            failures += [
-                f"second upgrade log: {line}"
-                for line in upgrade(new_path, work / "upgrade-again.log")
-            ]
-            again = local_odoo.run_in_shell(
-                DATABASE, CHECK.format(run_again=False, url=server.url, plan_id=made["plan_id"]),
-                addons_path=new_path,
-            )  # fmt: skip
-            failures += [
-                f"second -u: {difference}"
-                for difference in differences(after["snapshot_end"], again["snapshot"])
-            ]
-        finally:
-            subprocess.run(
-                ["git", "-C", str(local_odoo.REPO), "worktree", "remove", "--force", str(released)],
-                check=False,
-            )
+        (work / "new").mkdir()
+        (work / "new" / "remote_data_migration").symlink_to(local_odoo.REPO)
+        for version, commit in RELEASES.items():
+            failures += check_release(version, commit, server, work)
     if failures:
         print("[upgrade] FAILED:\n  " + "\n  ".join(failures))
         sys.exit(1)

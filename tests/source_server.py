@@ -11,6 +11,7 @@ first use and stops when the test session ends, whatever happens.
 """
 
 import atexit
+import binascii
 import ctypes
 import logging
 import os
@@ -194,6 +195,27 @@ class SourceServer:
     def transport(self, kind="xmlrpc", **options):
         options.setdefault("timeout", 30)
         return make_transport(kind, self.url, self.database, self.login, self.password, **options)
+
+    def make_api_key(self, name, expiration=None):
+        """A new API key of the source's admin, as Odoo's own ``_generate`` makes it (hashed,
+        indexed by its first digits); ``expiration``: a datetime, or None for no expiry."""
+        from odoo.addons.base.models.res_users import API_KEY_SIZE, INDEX_SIZE, KEY_CRYPT_CONTEXT
+
+        key = binascii.hexlify(os.urandom(API_KEY_SIZE)).decode()
+        has_expiry = self.sql(
+            "SELECT 1 FROM information_schema.columns"
+            " WHERE table_name = 'res_users_apikeys' AND column_name = 'expiration_date'"
+        )
+        columns = "name, user_id, scope, key, index" + (", expiration_date" if has_expiry else "")
+        ((user_id,),) = self.sql("SELECT id FROM res_users WHERE login = %s", [self.login])
+        values = [name, user_id, "rpc", KEY_CRYPT_CONTEXT.hash(key), key[:INDEX_SIZE]]
+        values += [expiration] if has_expiry else []
+        placeholders = ", ".join(["%s"] * len(values))
+        (key_id,) = self.sql(
+            f"INSERT INTO res_users_apikeys ({columns}) VALUES ({placeholders}) RETURNING id",
+            values,
+        )[0]
+        return key_id, key
 
     def kill(self):
         """Kill the server at once (SIGKILL), as a crash or a network cut would."""

@@ -1,10 +1,13 @@
 """``odoo-bin data-migrate`` in a terminal, on a database of its own (it commits)."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 import odoo
@@ -32,11 +35,23 @@ def cli_database():
 
 
 def data_migrate(*args, secret="admin"):
+    command, env = data_migrate_command(*args, secret=secret)
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def data_migrate_command(*args, secret="admin"):
     env = dict(os.environ)
     env.pop("RDM_SOURCE_SECRET", None)
     if secret is not None:
         env["RDM_SOURCE_SECRET"] = secret
-    return subprocess.run(
+    return (
         # Odoo finds the sub-commands of addons on the --addons-path given first
         [
             sys.executable,
@@ -49,11 +64,7 @@ def data_migrate(*args, secret="admin"):
             CLI_DB,
             *args,
         ],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
+        env,
     )
 
 
@@ -125,3 +136,143 @@ def test_invalid_input_exit_code_2(cli_database, source_server, tmp_path):
     unknown = data_migrate("--plan", "No such plan")
     assert unknown.returncode == 2
     assert "0 plans are named 'No such plan'" in unknown.stderr
+
+
+KILLED_PLAN = """
+format: 1
+plan: Killed worker
+options:
+  batch_size: 50
+mapping:
+  '*':
+    res.partner.__query__: [["ref", "=like", "RDM-GEN-%"]]
+    res.partner.name:
+    res.partner.ref:
+"""
+
+
+def cli_sql(query, params=None):
+    with psycopg2.connect(dbname=CLI_DB, user=config["db_user"] or None) as conn:
+        with conn.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall()
+
+
+def test_worker_killed_mid_run_then_resumed(cli_database, source_server, tmp_path):
+    """The process running a plan is killed (SIGKILL, as the OOM killer or a deploy would):
+    its run stays "running", the next start sees no process holds it and resumes it."""
+    plan_file = tmp_path / "killed.yaml"
+    plan_file.write_text(KILLED_PLAN)
+    command, env = data_migrate_command("--file", str(plan_file), *source_args(source_server))
+    worker = subprocess.Popen(
+        command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    progress_query = (
+        "SELECT coalesce(sum(m.created_count), 0) FROM migration_run_model m"
+        " JOIN migration_run r ON r.id = m.run_id JOIN migration_plan p ON p.id = r.plan_id"
+        " WHERE p.name = 'Killed worker'"
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while cli_sql(progress_query)[0][0] < 200:  # four batches committed
+            assert worker.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "the run made no progress"
+            time.sleep(0.2)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    expected = source_server.transport().search_count(
+        "res.partner", [("ref", "=like", "RDM-GEN-%")]
+    )
+    ((state, created),) = cli_sql(
+        "SELECT r.state, sum(m.created_count) FROM migration_run r"
+        " JOIN migration_plan p ON p.id = r.plan_id JOIN migration_run_model m ON m.run_id = r.id"
+        " WHERE p.name = 'Killed worker' GROUP BY r.state"
+    )
+    assert state == "running"
+    assert 200 <= created < expected
+
+    resumed = data_migrate("--plan", "Killed worker", "--resume")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "done" in resumed.stdout
+    ((runs, state, created, read, failed),) = cli_sql(
+        "SELECT count(DISTINCT r.id), max(r.state), sum(m.created_count), sum(m.read_count),"
+        " sum(m.failed_count) FROM migration_run r JOIN migration_plan p ON p.id = r.plan_id"
+        " JOIN migration_run_model m ON m.run_id = r.id WHERE p.name = 'Killed worker'"
+    )
+    assert (runs, state, created, read, failed) == (1, "done", expected, expected, 0)
+    ((mapped, targets, partners),) = cli_sql(
+        "SELECT count(*), count(DISTINCT target_res_id),"
+        " (SELECT count(*) FROM res_partner WHERE ref LIKE 'RDM-GEN-%%')"
+        " FROM migration_id_map WHERE source_model = 'res.partner'"
+        " AND run_id IN (SELECT r.id FROM migration_run r JOIN migration_plan p"
+        " ON p.id = r.plan_id WHERE p.name = 'Killed worker')"
+    )
+    assert (mapped, targets, partners) == (expected, expected, expected), "nothing lost or doubled"
+
+
+RETRIED_PLAN = KILLED_PLAN.replace("Killed worker", "Retried batches").replace(
+    "batch_size: 50", "batch_size: 500"
+)
+
+
+def test_batches_refused_for_concurrency_are_retried_in_a_new_transaction(
+    cli_database, source_server, tmp_path
+):
+    """Where the run commits, a batch PostgreSQL refuses (serialization failure, deadlock) is
+    rolled back to the last commit and done again in a new transaction."""
+    cli_sql(
+        """
+        CREATE SEQUENCE rdm_fault_seq;
+        CREATE FUNCTION rdm_fault() RETURNS trigger AS $$
+        BEGIN
+            CASE nextval('rdm_fault_seq')
+                WHEN 700 THEN RAISE EXCEPTION 'could not serialize access due to concurrent update'
+                    USING ERRCODE = 'serialization_failure';
+                WHEN 1500 THEN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected';
+                ELSE NULL;
+            END CASE;
+            RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER rdm_fault BEFORE INSERT ON res_partner
+            FOR EACH ROW EXECUTE FUNCTION rdm_fault();
+        SELECT 1
+        """
+    )
+    try:
+        plan_file = tmp_path / "retried.yaml"
+        plan_file.write_text(RETRIED_PLAN)
+        done = data_migrate("--file", str(plan_file), *source_args(source_server))
+    finally:
+        cli_sql(
+            "DROP TRIGGER rdm_fault ON res_partner; DROP FUNCTION rdm_fault();"
+            " DROP SEQUENCE rdm_fault_seq; SELECT 1"
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    expected = source_server.transport().search_count(
+        "res.partner", [("ref", "=like", "RDM-GEN-%")]
+    )
+    run_of_plan = (
+        "SELECT r.id FROM migration_run r JOIN migration_plan p ON p.id = r.plan_id"
+        " WHERE p.name = 'Retried batches'"
+    )
+    ((created, failed),) = cli_sql(
+        "SELECT sum(created_count), sum(failed_count) FROM migration_run_model"
+        f" WHERE run_id IN ({run_of_plan})"
+    )
+    assert (created, failed) == (expected, 0)
+    ((mapped, targets),) = cli_sql(
+        "SELECT count(*), count(DISTINCT target_res_id) FROM migration_id_map"
+        f" WHERE source_model = 'res.partner' AND run_id IN ({run_of_plan})"
+    )
+    assert (mapped, targets) == (expected, expected), "nothing lost or doubled"
+    retried = [
+        message
+        for (message,) in cli_sql(
+            f"SELECT message FROM migration_run_log WHERE run_id IN ({run_of_plan})"
+            " AND message LIKE '%%done again%%' ORDER BY id"
+        )
+    ]
+    assert len(retried) == 2, retried
+    assert "SERIALIZATION_FAILURE" in retried[0] and "DEADLOCK_DETECTED" in retried[1]
