@@ -36,7 +36,6 @@ class MigrationSource(models.Model):
     )
     secret_kind = fields.Selection(
         selection=[("password", "Password"), ("api_key", "API Key")],
-        string="Secret Kind",
         required=True,
         default="password",
         help="An API key (Odoo 14+: Preferences > Account Security) can be revoked without "

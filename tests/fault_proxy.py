@@ -7,12 +7,15 @@ one call). Each fault fires a given number of times.
 """
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
+
+_logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -107,5 +110,6 @@ class FaultProxy:
             handler.send_header("Content-Length", str(len(content)))
             handler.end_headers()
             handler.wfile.write(content)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up waiting: the slow source it was meant to see
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            # the client gave up waiting: the slow source it was meant to see
+            _logger.debug("fault proxy: the client left before the answer: %s", exc)

@@ -243,7 +243,10 @@ def test_batches_refused_for_concurrency_are_retried_in_a_new_transaction(
     try:
         plan_file = tmp_path / "retried.yaml"
         plan_file.write_text(RETRIED_PLAN)
-        done = data_migrate("--file", str(plan_file), *source_args(source_server))
+        # another source record (same server, by name): an id map of its own
+        args = source_args(source_server)
+        args[1] = args[1].replace("127.0.0.1", "localhost")
+        done = data_migrate("--file", str(plan_file), *args)
     finally:
         cli_sql(
             "DROP TRIGGER rdm_fault ON res_partner; DROP FUNCTION rdm_fault();"
