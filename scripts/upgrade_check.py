@@ -8,7 +8,7 @@ For each release (18.0.1.0.0, and the previous version 18.0.2.0.0):
 3. ``-u remote_data_migration`` with this tree's addons path;
 4. every record of the addon's models and every value survived, the secret too (now in
    its own model, its old column gone), plans and runs have their company, the User
-   group is gone, and a new run of the old plan updates what the
+   group is gone and its users read no plan, and a new run of the old plan updates what the
    old version migrated and creates nothing;
 5. a second ``-u`` changes nothing and logs no warning.
 
@@ -64,6 +64,11 @@ source = env["migration.source"].create({{
     "name": "Released source", "url": {url!r}, "database": {database!r},
     "login": "admin", "secret": "admin", "transport": "jsonrpc",
 }})
+env["res.users"].create({{
+    "name": "Old viewer", "login": "rdm_old_viewer",
+    "groups_id": [(6, 0, [env.ref("base.group_user").id,
+                          env.ref("remote_data_migration.group_user").id])],
+}})
 env["migration.plan"].import_yaml({every_statement!r})
 plan = env["migration.plan"].import_yaml({contacts!r}, source=source)
 run = plan.run()
@@ -107,8 +112,10 @@ env.cr.execute("SELECT count(*) FROM migration_plan WHERE company_id IS NULL")
 plans_without_company = env.cr.fetchone()[0]
 env.cr.execute("SELECT count(*) FROM migration_run WHERE company_id IS NULL")
 runs_without_company = env.cr.fetchone()[0]
+old_viewer = env["res.users"].search([("login", "=", "rdm_old_viewer")])
 extra = {{
     "snapshot": snapshot,
+    "old_viewer_reads_plans": env["migration.plan"].with_user(old_viewer).has_access("read"),
     "without_company": [plans_without_company, runs_without_company],
     "user_group": bool(env.ref("remote_data_migration.group_user", raise_if_not_found=False)),
     "secret": source.sudo().secret,
@@ -199,6 +206,8 @@ def check_release(version, commit, server, work):
         print(f"[upgrade {version}] -u remote_data_migration with this tree")
         log = work / version / "upgrade.log"
         failures += [f"upgrade log: {line}" for line in upgrade(database, new_path, log)]
+        if "1 users lose access to Data Migration" not in log.read_text():
+            failures.append("the end script did not name the User group's user losing access")
         after = local_odoo.run_in_shell(
             database, CHECK.format(run_again=True, url=server.url, plan_id=made["plan_id"]),
             addons_path=new_path,
@@ -216,6 +225,8 @@ def check_release(version, commit, server, work):
             failures.append(f"{plans} plans and {runs} runs without a company")
         if after["user_group"]:
             failures.append("the User group is still there")
+        if after["old_viewer_reads_plans"]:
+            failures.append("a user of the old User group still reads plans")
         if after["run_state"] != "done":
             failures.append(f"the old plan's new run ended {after['run_state']}")
         created = sum(line["created"] for line in (after["run"] or {}).values())
