@@ -313,6 +313,8 @@ class TestApiKeys(RunCase):
         self.assertEqual(run.state, "failed")
         self.assertIn("The API key of API key expired on", run.error)
         self.assertFalse(run.model_ids, "nothing was read")
+        if self.server.major < 18:
+            return  # API keys expire on the source from Odoo 18 on
         # a key the source itself has expired is refused at login
         self.server.sql(
             "UPDATE res_users_apikeys SET expiration_date = now() - interval '1 day' WHERE id = %s",
