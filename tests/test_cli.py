@@ -14,6 +14,7 @@ import odoo
 from odoo.tools import config
 
 from .source_server import get_source_server
+from .target_faults import CONCURRENCY_FAULTS, DROP_CONCURRENCY_FAULTS
 
 source_server = pytest.fixture(scope="session")(get_source_server)
 
@@ -222,24 +223,7 @@ def test_batches_refused_for_concurrency_are_retried_in_a_new_transaction(
 ):
     """Where the run commits, a batch PostgreSQL refuses (serialization failure, deadlock) is
     rolled back to the last commit and done again in a new transaction."""
-    cli_sql(
-        """
-        CREATE SEQUENCE rdm_fault_seq;
-        CREATE FUNCTION rdm_fault() RETURNS trigger AS $$
-        BEGIN
-            CASE nextval('rdm_fault_seq')
-                WHEN 700 THEN RAISE EXCEPTION 'could not serialize access due to concurrent update'
-                    USING ERRCODE = 'serialization_failure';
-                WHEN 1500 THEN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected';
-                ELSE NULL;
-            END CASE;
-            RETURN NEW;
-        END $$ LANGUAGE plpgsql;
-        CREATE TRIGGER rdm_fault BEFORE INSERT ON res_partner
-            FOR EACH ROW EXECUTE FUNCTION rdm_fault();
-        SELECT 1
-        """
-    )
+    cli_sql(CONCURRENCY_FAULTS + "SELECT 1")
     try:
         plan_file = tmp_path / "retried.yaml"
         plan_file.write_text(RETRIED_PLAN)
@@ -248,10 +232,7 @@ def test_batches_refused_for_concurrency_are_retried_in_a_new_transaction(
         args[1] = args[1].replace("127.0.0.1", "localhost")
         done = data_migrate("--file", str(plan_file), *args)
     finally:
-        cli_sql(
-            "DROP TRIGGER rdm_fault ON res_partner; DROP FUNCTION rdm_fault();"
-            " DROP SEQUENCE rdm_fault_seq; SELECT 1"
-        )
+        cli_sql(DROP_CONCURRENCY_FAULTS + "SELECT 1")
     assert done.returncode == 0, done.stdout + done.stderr
     expected = source_server.transport().search_count(
         "res.partner", [("ref", "=like", "RDM-GEN-%")]

@@ -10,6 +10,7 @@ from odoo.tests.common import _super_send
 
 from ..engine.runner import Runner
 from .fault_proxy import FaultProxy
+from .target_faults import CONCURRENCY_FAULTS
 from .test_run_contacts import GENERATED, RunCase
 
 # a page of the partners: the only request naming their email field
@@ -108,24 +109,7 @@ class TestRunFaults(RunCase):
     def test_serialization_failure_and_deadlock_retry_the_batch(self):
         """PostgreSQL refuses two batches for a concurrent transaction: each is rolled back
         and done again, nothing lost, nothing doubled."""
-        # a trigger raising the real error codes once each; the sequence is not rolled back
-        self.env.cr.execute(
-            """
-            CREATE SEQUENCE rdm_fault_seq;
-            CREATE FUNCTION rdm_fault() RETURNS trigger AS $$
-            BEGIN
-                CASE nextval('rdm_fault_seq')
-                    WHEN 700 THEN RAISE EXCEPTION 'could not serialize access due to concurrent update'
-                        USING ERRCODE = 'serialization_failure';
-                    WHEN 1500 THEN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected';
-                    ELSE NULL;
-                END CASE;
-                RETURN NEW;
-            END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER rdm_fault BEFORE INSERT ON res_partner
-                FOR EACH ROW WHEN (NEW.ref LIKE 'RDM-GEN-%') EXECUTE FUNCTION rdm_fault();
-            """
-        )
+        self.env.cr.execute(CONCURRENCY_FAULTS)
         source = self.make_source("Concurrent target")
         run = self.plan(source, "Concurrency").run()
         self.assertEqual(run.state, "done", run.error)
