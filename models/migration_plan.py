@@ -427,7 +427,9 @@ class MigrationPlan(models.Model):
         ).sorted("id", reverse=True)[:1]
         if not run:
             raise UserError(
-                self.env._("The plan %s has no failed or cancelled run to resume.", self.name)
+                self.env._(
+                    "The plan %s has no failed, cancelled or interrupted run to resume.", self.name
+                )
             )
         return run
 
