@@ -21,8 +21,9 @@ from odoo.cli import Command
 from odoo.exceptions import UserError
 from odoo.tools import config
 
+from ..engine.journal import COUNTERS
+
 SECRET_VARIABLE = "RDM_SOURCE_SECRET"
-COUNTERS = ("read", "created", "updated", "skipped", "failed")
 
 
 class InvalidInput(Exception):
@@ -47,7 +48,11 @@ class DataMigrate(Command):
         parser.add_argument("--source-url")
         parser.add_argument("--source-db")
         parser.add_argument("--source-login")
-        parser.add_argument("--transport", choices=("xmlrpc", "jsonrpc", "json2"), default="xmlrpc")
+        parser.add_argument(
+            "--transport",
+            choices=("xmlrpc", "jsonrpc", "json2"),
+            help="for a new source (default jsonrpc); an existing source keeps its own",
+        )
         parser.add_argument("--dry-run", action="store_true")
         parser.add_argument("--models", help="comma-separated source models: only these")
         parser.add_argument("--incremental", action="store_true")
@@ -82,7 +87,7 @@ class DataMigrate(Command):
             self.print_summary(run)
             # a command line has no request to end: the run record is kept here
             cr.commit()  # pylint: disable=invalid-commit
-            ok = run.state == "done" and not run.failed_count
+            ok = run.state == "done" and not run.failed_count and run.balanced
             return 0 if ok else 1
 
     def find_plan(self, env, args):
@@ -125,7 +130,9 @@ class DataMigrate(Command):
             ("login", "=", args.source_login),
         ]
         source = Source.search(domain, limit=1)
-        values = {"secret": secret, "transport": args.transport}
+        values = {"secret": secret}
+        if args.transport:
+            values["transport"] = args.transport
         if source:
             source.write(values)
         else:
@@ -164,10 +171,10 @@ class DataMigrate(Command):
         sys.stdout.write(
             f"run {run.id}: {run.state}{' (dry run)' if run.dry_run else ''} in {run.duration:.1f} s\n"
         )
-        sys.stdout.write(f"{'model':<30}" + "".join(f"{name:>10}" for name in COUNTERS) + "\n")
+        sys.stdout.write(f"{'model':<30}" + "".join(f"{name:>11}" for name in COUNTERS) + "\n")
         for model, counts in run.summary().items():
             sys.stdout.write(
-                f"{model:<30}" + "".join(f"{counts[name]:>10}" for name in COUNTERS) + "\n"
+                f"{model:<30}" + "".join(f"{counts[name]:>11}" for name in COUNTERS) + "\n"
             )
         if run.error:
             sys.stdout.write(f"error: {run.error}\n")

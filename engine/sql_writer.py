@@ -10,13 +10,16 @@ done after its own insert: parent paths, stored computed fields, Python constrai
 
 import io
 import json
+import logging
 
 from psycopg2.extras import Json
 
 from odoo.fields import Command, Datetime
 from odoo.tools import SQL
 
-from .writer import CONCURRENCY_ERRORS
+from .writer import CONCURRENCY_ERRORS, error_message
+
+_logger = logging.getLogger(__name__)
 
 LOG_COLUMNS = ("create_uid", "create_date", "write_uid", "write_date")
 
@@ -71,8 +74,8 @@ class SqlWriter:
         links = [n for n in names if model._fields[n].type == "many2many"]
         self.env.cr.execute(
             SQL(
-                "SELECT nextval(%s) FROM generate_series(1, %s)",
-                f"{model._table}_id_seq",
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                model._table,
                 len(items),
             )
         )
@@ -91,8 +94,12 @@ class SqlWriter:
             cells += [uid, now, uid, now]
             lines.write("\t".join(cells) + "\n")
         lines.seek(0)
-        quoted = ", ".join(f'"{name}"' for name in ["id", *columns, *LOG_COLUMNS])
-        self.env.cr._obj.copy_expert(f'COPY "{model._table}" ({quoted}) FROM STDIN', lines)
+        copy = SQL(
+            "COPY %s (%s) FROM STDIN",
+            SQL.identifier(model._table),
+            SQL(", ").join(SQL.identifier(name) for name in ["id", *columns, *LOG_COLUMNS]),
+        )
+        self.env.cr.copy_expert(copy.code, lines)
         for name in links:
             self._link(model, name, ids, [vals.get(name) for _key, vals in items])
         records = model.browse(ids)
@@ -134,15 +141,16 @@ class SqlWriter:
 
 def create_with_fallback(sql_writer, orm_writer, model_name, items):
     """``sql_writer.create_batch``; when the batch is refused, the ORM's, which finds the
-    records responsible."""
+    records responsible. ``(created, refused, why COPY was refused or None)``."""
     try:
         with sql_writer.env.cr.savepoint():
-            return sql_writer.create_batch(model_name, items)
+            return (*sql_writer.create_batch(model_name, items), None)
     except CONCURRENCY_ERRORS:  # the runner retries the whole batch
         raise
-    except Exception:  # noqa: BLE001 - refused by the database or a constraint
+    except Exception as exc:  # noqa: BLE001 - refused by the database or a constraint
+        _logger.warning("COPY of %s %s refused (%s): through the ORM", len(items), model_name, exc)
         sql_writer.env.invalidate_all()
-        return orm_writer.create_batch(model_name, items)
+        return (*orm_writer.create_batch(model_name, items), error_message(exc))
 
 
 def _linked_ids(commands):

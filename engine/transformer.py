@@ -12,28 +12,12 @@ import re
 
 from odoo.fields import Command, Date, Datetime
 
-from .mapping import LOG_ACCESS_FIELDS, RELATIONAL_TYPES, compile_body, expand_rule
+from .bodies import NewId, compile_body
+from .mapping import LOG_ACCESS_FIELDS, RELATIONAL_TYPES, expand_rule
 
 UNPADDED_YEAR = re.compile(r"^\d{1,3}-\d")
 
 _logger = logging.getLogger(__name__)
-
-
-class NewId:
-    """``newid()``: a record to create for this row; its id is known once it is created.
-
-    A copy into ``<model>.id`` gives a handle with an ``identity``: the source record
-    ``(model, id)`` this target record stands for, so that references to it resolve.
-    """
-
-    __slots__ = ("identity", "model")
-
-    def __init__(self, model=None, identity=None):
-        self.model = model
-        self.identity = identity
-
-    def __repr__(self):
-        return f"newid({self.model or '?'})"
 
 
 class RowFailure(Exception):

@@ -8,6 +8,8 @@ the secret never appears in it.
 """
 
 import copy
+import datetime
+import email.utils
 import itertools
 import json
 import logging
@@ -41,6 +43,10 @@ JSON2_ARG_NAMES = {
 
 
 TRANSIENT_HTTP_STATUSES = frozenset({502, 503, 504})
+# A source transaction writes its own start time as write_date: one that began before the
+# clock was read and commits after its record was passed is caught by the next incremental
+# run if it lasted less than this.
+CLOCK_MARGIN = datetime.timedelta(minutes=5)
 
 
 class RemoteError(Exception):
@@ -96,6 +102,7 @@ class Transport:
         self._uid = None
         self._request_ids = itertools.count(1)
         self._integer_fields = {}
+        self._server_date = None  # the Date header of the last answer
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.endpoint}>"
@@ -120,6 +127,20 @@ class Transport:
     def version(self):
         """The server's version dict (``server_version``, ``server_version_info``, ...)."""
         return self._retrying(self._version)
+
+    def source_clock(self):
+        """The source's time (UTC, naive, as write_date is compared), less ``CLOCK_MARGIN``,
+        from the Date header of an answer of its HTTP server; None if it sends none."""
+        self._server_date = None
+        self.version()
+        if not self._server_date:
+            return None
+        try:
+            now = email.utils.parsedate_to_datetime(self._server_date)
+        except (TypeError, ValueError):
+            return None
+        now = now.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return (now - CLOCK_MARGIN).strftime("%Y-%m-%d %H:%M:%S")
 
     def authenticate(self):
         """Log in and return the remote user id; ``RemoteError(kind='login')`` if refused."""
@@ -265,6 +286,7 @@ class Transport:
 
     def _post(self, path, **kwargs):
         response = self._session.post(self.url + path, timeout=self.timeout, **kwargs)
+        self._server_date = response.headers.get("Date")
         return response
 
     def _raise_http(self, response):
@@ -420,6 +442,7 @@ class Json2Transport(Transport):
 
     def _version(self):
         response = self._session.get(self.url + "/web/version", timeout=self.timeout)
+        self._server_date = response.headers.get("Date")
         if response.status_code != 200:
             self._raise_http(response)
         info = response.json()

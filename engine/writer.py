@@ -80,13 +80,13 @@ class Writer:
     def update_batch(self, model_name, items):
         """Write ``items`` (key, target id, vals) per the duplicates policy.
 
-        ``(updated keys, unchanged keys, {key: error message})``; unchanged includes the
-        records the policy leaves alone.
+        ``(updated keys, unchanged keys, kept keys, {key: error message})``: unchanged, the
+        records that already hold the values; kept, those the policy ``skip`` leaves alone.
         """
         if not items:
-            return [], [], {}
+            return [], [], [], {}
         if self.duplicates == "skip":
-            return [], [key for key, _id, _vals in items], {}
+            return [], [], [key for key, _id, _vals in items], {}
         model = self.model(model_name)
         records = model.browse([target_id for _key, target_id, _vals in items]).exists()
         # records taken from one recordset read their fields for the whole batch at once
@@ -127,12 +127,13 @@ class Writer:
                     raise
                 except Exception as exc:  # noqa: BLE001
                     failed[key] = error_message(exc)
-        return updated, unchanged, failed
+        return updated, unchanged, [], failed
 
     def write_grouped(self, model_name, writes):
         """Write ``writes`` ({target id: vals}), one ``write`` per distinct vals.
 
-        ``{target id: error message}`` of the records refused.
+        ``(ids written, {target id: error message})``: the records whose values changed,
+        and those refused.
         """
         model = self.model(model_name)
         groups = {}
@@ -145,11 +146,12 @@ class Writer:
             if diff:
                 _diff, ids = groups.setdefault(repr(sorted(diff.items())), (diff, []))
                 ids.append(record.id)
-        failed = {}
+        written, failed = [], {}
         for diff, ids in groups.values():
             try:
                 with self.env.cr.savepoint():
                     model.browse(ids).write(diff)
+                written += ids
             except CONCURRENCY_ERRORS:  # the runner retries the whole batch
                 raise
             except Exception:  # noqa: BLE001
@@ -157,11 +159,12 @@ class Writer:
                     try:
                         with self.env.cr.savepoint():
                             model.browse(target_id).write(diff)
+                        written.append(target_id)
                     except CONCURRENCY_ERRORS:  # the runner retries the whole batch
                         raise
                     except Exception as exc:  # noqa: BLE001
                         failed[target_id] = error_message(exc)
-        return failed
+        return written, failed
 
 
 def _empty(value):
@@ -176,7 +179,11 @@ def _same(record, name, value):
         return current.id == (value or False)
     if field.type in ("many2many", "one2many"):
         if isinstance(value, list) and len(value) == 1 and value[0][0] == 6:
-            return set(current.ids) == set(value[0][2])
+            wanted = set(value[0][2])
+            if field.comodel_name == "res.groups" and record._name == "res.users":
+                # a user also gets the groups its groups imply: the target adds them itself
+                wanted |= set(current.browse(wanted).trans_implied_ids.ids)
+            return set(current.ids) == wanted
         return False
     if field.type in ("float", "monetary"):
         return abs((current or 0.0) - (value or 0.0)) < 1e-9

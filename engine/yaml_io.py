@@ -9,7 +9,7 @@ import textwrap
 
 import yaml
 
-from .mapping import check_body
+from .bodies import check_body
 from .spec import (
     ANY_MODULE,
     DEFAULT_OPTIONS,

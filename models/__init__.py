@@ -5,6 +5,9 @@ from . import migration_plan_finding
 from . import migration_model_rule
 from . import migration_field_rule
 from . import migration_run
+from . import migration_run_execution
+from . import migration_run_range
+from . import migration_run_pending
 from . import migration_run_model
 from . import migration_run_log
 from . import migration_id_map

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..engine.mapping import ROW_ARGUMENTS, SYSTEM_NAMES, body_names, check_body
+from ..engine.bodies import ROW_ARGUMENTS, SYSTEM_NAMES, body_names, check_body
 from ..engine.spec import ANY_MODULE, NO_SOURCE, STATEMENTS_WITH_ARGUMENT, WILDCARD
 
 

@@ -1,10 +1,12 @@
 import logging
 
+from psycopg2.extensions import TRANSACTION_STATUS_INERROR
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..engine.bodies import check_body
 from ..engine.generator import generate_plan
-from ..engine.mapping import check_body
 from ..engine.spec import DEFAULT_OPTIONS, FieldRule, ModelRule, PlanSpec
 from ..engine.sql_writer import sql_mode_refusal
 from ..engine.validation import validate_plan
@@ -331,6 +333,14 @@ class MigrationPlan(models.Model):
 
     # -- validation -------------------------------------------------------------------------------
 
+    def _installed_modules(self):
+        installed = (
+            self.env["ir.module.module"]
+            .sudo()
+            .search_fetch([("state", "=", "installed")], ["name"])
+        )
+        return installed.mapped("name")
+
     def validate(self):
         """Check the plan against both schemas; the findings are also kept on the plan.
 
@@ -339,17 +349,12 @@ class MigrationPlan(models.Model):
         self.ensure_one()
         spec = self._to_spec()
         source_schema, target_schema, xmlid_models = self._schemas(spec)
-        installed = (
-            self.env["ir.module.module"]
-            .sudo()
-            .search_fetch([("state", "=", "installed")], ["name"])
-        )
         problems = validate_plan(
             spec,
             source_schema,
             target_schema,
             xmlid_models,
-            installed.mapped("name"),
+            self._installed_modules(),
             sql_refusals=self._sql_refusals(spec),
         )
         self._store_findings(problems, origin="validation")
@@ -400,7 +405,9 @@ class MigrationPlan(models.Model):
                     run=running.id or "?",
                 )
             )
-        interrupted = self.run_ids.filtered(lambda r: r.state == "running")
+        # the lock is ours: a run shown as running is not running (a background run waiting
+        # for its next slice is resumed, not failed)
+        interrupted = self.run_ids.filtered(lambda r: r.state == "running" and not r.queued)
         if interrupted:
             interrupted.write(
                 {
@@ -410,10 +417,14 @@ class MigrationPlan(models.Model):
             )
 
     def _run_lock_free(self):
-        """No process holds this plan's run lock: a run it shows as running is interrupted."""
+        """No process holds this plan's run lock: a run it shows as running is interrupted.
+
+        Advisory locks are the cluster's: only those taken in this database count (a copy of
+        it on the same server has plans with the same ids)."""
         self.ensure_one()
         self.env.cr.execute(
             "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             " AND classid = %s AND objid = %s AND objsubid = 2)",
             [RUN_LOCK_CLASS, self.id],
         )
@@ -434,7 +445,12 @@ class MigrationPlan(models.Model):
         return run
 
     def _unlock_for_run(self):
-        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_CLASS, self.id])
+        """Release the run lock, even after a failure left the transaction aborted: a
+        session lock outlives rollbacks, and a pooled connection would keep it for good."""
+        cr = self.env.cr
+        if cr._cnx.info.transaction_status == TRANSACTION_STATUS_INERROR:
+            cr.rollback()
+        cr.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_CLASS, self.id])
 
     def _new_run(self, dry_run=False, models=None, incremental=False):
         Run = self.env["migration.run"]
@@ -448,28 +464,39 @@ class MigrationPlan(models.Model):
                     known=", ".join(self.model_rule_ids.mapped("source_model")),
                 )
             )
-        since = False
-        if incremental:
-            last_clean = Run.search(
-                [("plan_id", "=", self.id), ("clean", "=", True)], order="started_at desc", limit=1
-            )
-            since = last_clean.started_at
         return Run.create(
             {
                 "plan_id": self.id,
                 "source_id": self.source_id.id,
                 "dry_run": dry_run,
                 "incremental": incremental,
-                "since": since,
                 "model_names": ",".join(models) if models else False,
             }
         )
+
+    def _incremental_starts(self):
+        """``{source model: start}``: where an incremental run of each model starts, the
+        source's clock when its last clean pass started. A pass is clean when its model is
+        done with no record failed in a run that ended done; the runs of other models, or
+        of other subsets, do not move it."""
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT line.source_model, MAX(line.next_since) FROM migration_run_model line"
+            " JOIN migration_run run ON run.id = line.run_id"
+            " WHERE run.plan_id = %s AND run.state = 'done' AND NOT COALESCE(run.dry_run, FALSE)"
+            " AND line.state = 'done' AND COALESCE(line.failed_count, 0) = 0"
+            " AND COALESCE(line.unreadable_count, 0) = 0 AND line.next_since IS NOT NULL"
+            " GROUP BY line.source_model",
+            [self.id],
+        )
+        return dict(self.env.cr.fetchall())
 
     def _queue_run(self, dry_run=False, models=None, incremental=False):
         """A run for the scheduled action to do in the background, triggered now."""
         self.ensure_one()
         run = self._new_run(dry_run=dry_run, models=models, incremental=incremental)
-        run.queued = True
+        run.write({"queued": True, "background": True})
         self.env.ref("remote_data_migration.ir_cron_migration_run_queued")._trigger()
         return run
 

@@ -1,6 +1,6 @@
 """make test-upgrade: databases made by the released versions upgraded to this tree.
 
-For each release (18.0.1.0.0, and the previous version 18.0.2.0.0):
+For each release (18.0.1.0.0, 18.0.2.0.0, and the previous version 18.0.3.0.0):
 
 1. the released commit is checked out in a git worktree and installed in a new database;
 2. through its API: a source with its secret, the plan of every statement, the contacts
@@ -8,8 +8,9 @@ For each release (18.0.1.0.0, and the previous version 18.0.2.0.0):
 3. ``-u remote_data_migration`` with this tree's addons path;
 4. every record of the addon's models and every value survived, the secret too (now in
    its own model, its old column gone), plans and runs have their company, the User
-   group is gone and its users read no plan, and a new run of the old plan updates what the
-   old version migrated and creates nothing;
+   group is gone and its users read no plan, each model line has its id range and the
+   clean run's lines their incremental start point, and a new run of the old plan updates
+   what the old version migrated and creates nothing, its counts adding up;
 5. a second ``-u`` changes nothing and logs no warning.
 
 Exits 1 with the differences when anything does not hold.
@@ -31,6 +32,7 @@ from odoo.addons.remote_data_migration.tests.source_server import get_source_ser
 RELEASES = {
     "18.0.1.0.0": "4413633089dc267c4b920eb1d814dad952a80f25",
     "18.0.2.0.0": "c28f7d6eb27985ca5afa5f28bea947321a1186ea",
+    "18.0.3.0.0": "793ff8f184c74888482a05543b55ae8c2b559bd9",
 }
 MODELS = [
     "migration.source",
@@ -64,10 +66,11 @@ source = env["migration.source"].create({{
     "name": "Released source", "url": {url!r}, "database": {database!r},
     "login": "admin", "secret": "admin", "transport": "jsonrpc",
 }})
+# the User group of releases before 18.0.3.0.0, which the upgrade removes
+old_user_group = env.ref("remote_data_migration.group_user", raise_if_not_found=False)
 env["res.users"].create({{
     "name": "Old viewer", "login": "rdm_old_viewer",
-    "groups_id": [(6, 0, [env.ref("base.group_user").id,
-                          env.ref("remote_data_migration.group_user").id])],
+    "groups_id": [(6, 0, [env.ref("base.group_user").id, *old_user_group.ids])],
 }})
 env["migration.plan"].import_yaml({every_statement!r})
 plan = env["migration.plan"].import_yaml({contacts!r}, source=source)
@@ -93,6 +96,10 @@ env.cr.execute(
     "SELECT column_name FROM information_schema.columns WHERE table_name = 'migration_source'"
 )
 columns = {{row[0] for row in env.cr.fetchall()}}
+gone_columns = {{}}
+for table in ("migration_run", "migration_run_model"):
+    env.cr.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s", [table])
+    gone_columns[table] = [row[0] for row in env.cr.fetchall()]
 partners = env["res.partner"].with_context(active_test=False).search_count([])
 id_map = env["migration.id.map"].search_count([])
 run = env["migration.run"].browse()
@@ -113,7 +120,15 @@ plans_without_company = env.cr.fetchone()[0]
 env.cr.execute("SELECT count(*) FROM migration_run WHERE company_id IS NULL")
 runs_without_company = env.cr.fetchone()[0]
 old_viewer = env["res.users"].search([("login", "=", "rdm_old_viewer")])
+old_run = env["migration.run"].search([("id", "!=", run.id)], order="id", limit=1)
 extra = {{
+    "old_run": {{
+        "balanced": old_run.balanced,
+        "hooks_done": old_run.hooks_done,
+        "ranges": sorted((r.source_model, r.state) for r in old_run.range_ids),
+        "lines": sorted((l.source_model, l.state, bool(l.next_since)) for l in old_run.model_ids),
+    }},
+    "new_run_balanced": run.balanced if run else None,
     "snapshot": snapshot,
     "old_viewer_reads_plans": env["migration.plan"].with_user(old_viewer).has_access("read"),
     "without_company": [plans_without_company, runs_without_company],
@@ -121,6 +136,7 @@ extra = {{
     "secret": source.sudo().secret,
     "credentials": env["migration.credential"].sudo().search_count([]),
     "columns": sorted(columns),
+    "gone_columns": gone_columns,
     "partners_before": partners,
     "partners_after": env["res.partner"].with_context(active_test=False).search_count([]),
     "id_map_before": id_map,
@@ -169,6 +185,58 @@ def differences(before, after):
     return found
 
 
+def check_upgraded(after):
+    """What does not hold in ``after``, the state of an upgraded database."""
+    failures = []
+    if after["secret"] != "admin":
+        failures.append(f"the source's secret did not survive: {after['secret']!r}")
+    if after["credentials"] != 1:
+        failures.append(f"{after['credentials']} credentials for 1 source with a secret")
+    for column in ("secret", "rdm_legacy_secret"):
+        if column in after["columns"]:
+            failures.append(f"migration_source.{column} is still there")
+    for table, column in (("migration_run", "since"), ("migration_run_model", "checkpoint")):
+        if column in after["gone_columns"][table]:
+            failures.append(f"{table}.{column} is still there")
+    if after["without_company"] != [0, 0]:
+        plans, runs = after["without_company"]
+        failures.append(f"{plans} plans and {runs} runs without a company")
+    if after["user_group"]:
+        failures.append("the User group is still there")
+    if after["old_viewer_reads_plans"]:
+        failures.append("a user of the old User group still reads plans")
+    return failures + check_runs(after)
+
+
+def check_runs(after):
+    """What does not hold of the runs in ``after``: the one made before the upgrade, and the
+    new run of its plan."""
+    failures = []
+    if after["run_state"] != "done":
+        failures.append(f"the old plan's new run ended {after['run_state']}")
+    created = sum(line["created"] for line in (after["run"] or {}).values())
+    if created or after["partners_after"] != after["partners_before"]:
+        failures.append(
+            f"the old plan's new run created {created} records"
+            f" ({after['partners_before']} -> {after['partners_after']} partners)"
+        )
+    if not after["drift_restored"] or not after["run"]["res.partner"]["updated"]:
+        failures.append("the old plan's new run did not update a partner changed since")
+    old_run = after["old_run"]
+    lines = old_run["lines"]
+    if old_run["ranges"] != sorted((model, "done") for model, _state, _since in lines):
+        failures.append(f"the old run's ranges: {old_run['ranges']} for lines {lines}")
+    if not lines or any(state != "done" or not since for _model, state, since in lines):
+        failures.append(f"the old clean run's lines lack their start point: {lines}")
+    if not old_run["balanced"] or old_run["hooks_done"] != "pre":
+        failures.append(f"the old run: balanced, hooks {old_run}")
+    if not after["new_run_balanced"]:
+        failures.append("the new run's counts do not add up")
+    if after["id_map_after"] != after["id_map_before"]:
+        failures.append(f"id map {after['id_map_before']} -> {after['id_map_after']} entries")
+    return failures
+
+
 def check_release(version, commit, server, work):
     """The failures of upgrading a database made by ``commit`` (``version``)."""
     failures = []
@@ -206,39 +274,13 @@ def check_release(version, commit, server, work):
         print(f"[upgrade {version}] -u remote_data_migration with this tree")
         log = work / version / "upgrade.log"
         failures += [f"upgrade log: {line}" for line in upgrade(database, new_path, log)]
-        if "1 users lose access to Data Migration" not in log.read_text():
+        if version < "18.0.3.0.0" and "1 users lose access to Data" not in log.read_text():
             failures.append("the end script did not name the User group's user losing access")
         after = local_odoo.run_in_shell(
             database, CHECK.format(run_again=True, url=server.url, plan_id=made["plan_id"]),
             addons_path=new_path,
         )  # fmt: skip
-        failures += differences(before, after["snapshot"])
-        if after["secret"] != "admin":
-            failures.append(f"the source's secret did not survive: {after['secret']!r}")
-        if after["credentials"] != 1:
-            failures.append(f"{after['credentials']} credentials for 1 source with a secret")
-        for column in ("secret", "rdm_legacy_secret"):
-            if column in after["columns"]:
-                failures.append(f"migration_source.{column} is still there")
-        if after["without_company"] != [0, 0]:
-            plans, runs = after["without_company"]
-            failures.append(f"{plans} plans and {runs} runs without a company")
-        if after["user_group"]:
-            failures.append("the User group is still there")
-        if after["old_viewer_reads_plans"]:
-            failures.append("a user of the old User group still reads plans")
-        if after["run_state"] != "done":
-            failures.append(f"the old plan's new run ended {after['run_state']}")
-        created = sum(line["created"] for line in (after["run"] or {}).values())
-        if created or after["partners_after"] != after["partners_before"]:
-            failures.append(
-                f"the old plan's new run created {created} records"
-                f" ({after['partners_before']} -> {after['partners_after']} partners)"
-            )
-        if not after["drift_restored"] or not after["run"]["res.partner"]["updated"]:
-            failures.append("the old plan's new run did not update a partner changed since")
-        if after["id_map_after"] != after["id_map_before"]:
-            failures.append(f"id map {after['id_map_before']} -> {after['id_map_after']} entries")
+        failures += differences(before, after["snapshot"]) + check_upgraded(after)
         print(f"[upgrade {version}] new run of the old plan: {json.dumps(after['run'])}")
 
         print(f"[upgrade {version}] a second -u")

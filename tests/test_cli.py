@@ -92,7 +92,10 @@ def test_file_run_then_plan_rerun(cli_database, source_server):
         for line in done.stdout.splitlines()
         if line.startswith("res.partner.category ")
     ]
-    assert summary == [["res.partner.category", str(categories), str(categories), "0", "0", "0"]]
+    # read, created, updated, unchanged, skipped, failed, unreadable
+    assert summary == [
+        ["res.partner.category", str(categories), str(categories), "0", "0", "0", "0", "0"]
+    ]
     assert "%" in done.stdout, "a progress bar"
 
     again = data_migrate("--plan", "Categories and titles", "--models", "res.partner.category")
@@ -102,7 +105,9 @@ def test_file_run_then_plan_rerun(cli_database, source_server):
         for line in again.stdout.splitlines()
         if line.startswith("res.partner.category ")
     ]
-    assert summary == [["res.partner.category", str(categories), "0", "0", str(categories), "0"]]
+    assert summary == [
+        ["res.partner.category", str(categories), "0", "0", str(categories), "0", "0", "0"]
+    ]
 
 
 def test_refused_login_fails_without_showing_the_secret(cli_database, source_server):
@@ -260,3 +265,84 @@ def test_batches_refused_for_concurrency_are_retried_in_a_new_transaction(
     ]
     assert len(retried) == 2, retried
     assert "SERIALIZATION_FAILURE" in retried[0] and "DEADLOCK_DETECTED" in retried[1]
+
+
+CYCLE_PLAN = """
+format: 1
+plan: Cycle in a terminal
+mapping:
+  '*':
+    res.partner.__query__: [["ref", "=like", "CLICYCLE-%"]]
+    res.partner.name:
+    res.partner.ref:
+    res.partner.parent_id:
+      res.partner.parent_id: __defer__
+"""
+
+
+def test_a_second_pass_failure_exits_1(cli_database, source_server, tmp_path):
+    """A record the second pass refuses (a parent cycle on the source) is a failed record:
+    the run is not clean and the command says so with its exit code."""
+    client = source_server.transport()
+    first, second = client.call(
+        "res.partner", "create",
+        [{"name": "CLI cycle A", "ref": "CLICYCLE-A"}, {"name": "CLI cycle B", "ref": "CLICYCLE-B"}],
+    )  # fmt: skip
+    try:
+        source_server.sql("UPDATE res_partner SET parent_id = %s WHERE id = %s", [second, first])
+        source_server.sql("UPDATE res_partner SET parent_id = %s WHERE id = %s", [first, second])
+        plan_file = tmp_path / "cycle.yaml"
+        plan_file.write_text(CYCLE_PLAN)
+        done = data_migrate("--file", str(plan_file), *source_args(source_server))
+    finally:
+        source_server.sql(
+            "UPDATE res_partner SET parent_id = NULL WHERE id = ANY(%s)", [[first, second]]
+        )
+        client.call("res.partner", "unlink", [first, second])
+    assert done.returncode == 1, done.stdout + done.stderr
+    (counts,) = [
+        line.split() for line in done.stdout.splitlines() if line.startswith("res.partner ")
+    ]
+    # read, created, updated, unchanged, skipped, failed, unreadable
+    assert counts[1:] == ["2", "1", "0", "0", "0", "1", "0"], done.stdout
+    ((clean, source_res_id),) = cli_sql(
+        "SELECT r.clean, l.source_res_id FROM migration_run r JOIN migration_plan p"
+        " ON p.id = r.plan_id JOIN migration_run_log l ON l.run_id = r.id"
+        " WHERE p.name = 'Cycle in a terminal' AND l.level = 'error'"
+    )
+    assert (clean, source_res_id) == (False, second)
+
+
+LOCK_SCRIPT = """
+from odoo.addons.remote_data_migration.models.migration_plan import RUN_LOCK_CLASS
+from odoo.addons.remote_data_migration.models.migration_run_execution import MigrationRun
+plan = env["migration.plan"].search([("name", "=", "Categories and titles")], order="id desc", limit=1)
+def failing_summary(run):
+    run.env.cr.execute("SELECT 1 / 0")  # the transaction is aborted at the end of the run
+MigrationRun._post_summary = failing_summary
+try:
+    plan.run(models=["res.partner.title"])
+    raised = None
+except Exception as exc:
+    raised = type(exc).__name__
+env.cr.execute(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    " AND classid = %s AND objid = %s", [RUN_LOCK_CLASS, plan.id])
+print("RDM-LOCK", raised, env.cr.fetchone()[0])
+"""
+
+
+def test_the_run_lock_is_released_after_a_failure_that_aborts_the_transaction(
+    cli_database, source_server
+):
+    """A failure that leaves the transaction aborted (here, at the run's very end) is raised
+    as itself, and the plan's lock is released: a pooled connection would keep it forever."""
+    made = data_migrate("--file", str(DATA / "small.yaml"), *source_args(source_server))
+    assert made.returncode in (0, 1), made.stdout + made.stderr
+    shell = subprocess.run(
+        [sys.executable, ODOO_BIN, "shell", "-c", config.rcfile, "-d", CLI_DB, "--no-http",
+         "--log-level=critical"],
+        input=LOCK_SCRIPT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    (line,) = [line for line in shell.stdout.splitlines() if line.startswith("RDM-LOCK")]
+    assert line.split()[1:] == ["DivisionByZero", "0"], shell.stdout + shell.stderr

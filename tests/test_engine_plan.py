@@ -2,7 +2,8 @@
 
 import pytest
 
-from ..engine.mapping import RowHelpers, check_body, compile_body, expand_rule
+from ..engine.bodies import SOURCE_CACHE_SIZE, BodyNames, RowHelpers, check_body, compile_body
+from ..engine.mapping import expand_rule
 from ..engine.planner import Edge, plan_order
 from ..engine.spec import FieldRule, ModelRule, PlanSpec
 from ..engine.validation import validate_plan
@@ -191,3 +192,28 @@ def test_bodies_run_in_safe_eval_with_the_documented_names():
 )
 def test_bodies_that_safe_eval_refuses(body, reason):
     assert reason in check_body(body)
+
+
+class CountingSource:
+    def __init__(self):
+        self.calls = []
+
+    def call(self, model, method, *args, **kwargs):
+        self.calls.append((model, method, args))
+        return len(self.calls)
+
+
+def test_source_in_bodies_reads_only_and_keeps_a_bounded_cache():
+    transport = CountingSource()
+    names = BodyNames(env=None, transport=transport, resolver=None)
+    for method in ("write", "unlink", "create", "action_post"):
+        with pytest.raises(ValueError, match=f"reading methods only .* not '{method}'"):
+            names.source("res.partner", method, [1])
+    assert transport.calls == [], "nothing reached the source"
+    first = names.source("res.partner", "search_count", [("id", "=", 1)])
+    assert names.source("res.partner", "search_count", [("id", "=", 1)]) == first
+    assert len(transport.calls) == 1, "answered from the cache"
+    for number in range(2, SOURCE_CACHE_SIZE + 2):
+        names.source("res.partner", "search_count", [("id", "=", number)])
+    names.source("res.partner", "search_count", [("id", "=", 1)])
+    assert len(transport.calls) == SOURCE_CACHE_SIZE + 2, "the oldest answer was dropped"

@@ -1,5 +1,9 @@
 """The source record: connection checks against the live source server, and who sees the secret."""
 
+from unittest.mock import patch
+
+import requests
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, TransactionCase, new_test_user
 
@@ -38,10 +42,22 @@ class TestMigrationSource(TransactionCase):
         self.assertIn(f"logged in as {admin_name} (admin)", message)
         self.assertEqual(self.source.remote_version, f"{self.server.major}.0")
 
-    def test_jsonrpc_source(self):
-        self.source.transport = "jsonrpc"
-        action = self.source.action_test_connection()
-        self.assertEqual(action["params"]["type"], "success")
+    def test_each_transport_speaks_its_own_protocol(self):
+        posted = []
+        post = requests.Session.post
+
+        def recording(session, url, *args, **kwargs):
+            posted.append(url)
+            return post(session, url, *args, **kwargs)
+
+        for transport, path in (("jsonrpc", "/jsonrpc"), ("xmlrpc", "/xmlrpc/2/object")):
+            self.source.transport = transport
+            posted.clear()
+            with patch.object(requests.Session, "post", recording):
+                action = self.source.action_test_connection()
+            self.assertEqual(action["params"]["type"], "success")
+            self.assertIn(self.server.url + path, posted, transport)
+            self.assertTrue(all(transport in url for url in posted), (transport, posted))
 
     def test_refresh_version(self):
         self.source.remote_version = False

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ..engine.mapping import check_body
+from ..engine.bodies import check_body
 from ..engine.spec import Problem
 from ..engine.yaml_io import Catalog, dump_plan, parse_plan
 

@@ -6,7 +6,7 @@ import os
 from datetime import date
 from unittest.mock import patch
 
-from .test_run_contacts import RunCase
+from .common import RunCase
 
 PLAN = """
 format: 1
@@ -161,7 +161,15 @@ class TestRunBadInput(RunCase):
         self.assertEqual(run.state, "done", run.error)
         self.assertEqual(
             run.summary()["res.currency.rate"],
-            {"read": 2, "created": 1, "updated": 0, "skipped": 0, "failed": 1},
+            {
+                "read": 1,
+                "created": 1,
+                "updated": 0,
+                "unchanged": 0,
+                "skipped": 0,
+                "failed": 0,
+                "unreadable": 1,
+            },  # fmt: skip
         )
         year_one = self.env["res.currency.rate"].browse(
             self.target_of(source, "res.currency.rate", ids[1.2345], "res.currency.rate")
@@ -212,7 +220,15 @@ class TestRunBadInput(RunCase):
         self.assertEqual(run.summary()["res.partner"]["created"], 2)
         self.assertEqual(
             run.summary()["mail.followers"],
-            {"read": 2, "created": 1, "updated": 0, "skipped": 0, "failed": 1},
+            {
+                "read": 2,
+                "created": 1,
+                "updated": 0,
+                "unchanged": 0,
+                "skipped": 0,
+                "failed": 1,
+                "unreadable": 0,
+            },  # fmt: skip
         )
         failure = run.log_ids.filtered(lambda log: log.level == "error")
         self.assertEqual(failure.source_res_id, followers[gone])

@@ -1,61 +1,13 @@
 """A real run: the contacts plan from the live source server into this database."""
 
-from pathlib import Path
 from unittest.mock import patch
 
-from odoo.tests import Form, TransactionCase
+from odoo.tests import Form
 
+from ..engine.batch import BatchWork
 from ..engine.mapping import expand_rule
-from ..engine.runner import Runner
-from .source_server import SourceServer, get_source_server
-
-CONTACTS = (Path(__file__).parent.parent / "data" / "contacts_plan.yaml").read_text()
-GENERATED = [("ref", "=like", "RDM-GEN-%")]
-
-
-class RunCase(TransactionCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.server = get_source_server()
-        cls.client = cls.server.transport("jsonrpc")
-
-    @classmethod
-    def make_source(cls, name, url=None):
-        return cls.env["migration.source"].create(
-            {
-                "name": name,
-                "url": url or cls.server.url,
-                "database": cls.server.database,
-                "login": cls.server.login,
-                "secret": cls.server.password,
-                "transport": "jsonrpc",
-                "retries": 1,
-                "timeout": 10,
-            }
-        )
-
-    def target_of(self, source, model, source_id, target_model):
-        entry = self.env["migration.id.map"].search(
-            [
-                ("source_id", "=", source.id),
-                ("source_model", "=", model),
-                ("source_res_id", "=", source_id),
-                ("target_model", "=", target_model),
-            ]
-        )
-        return entry.target_res_id
-
-    def id_map(self, source):
-        """The whole id map of ``source``, read once: {(model, source id, target model): target id}."""
-        rows = self.env["migration.id.map"].search_read(
-            [("source_id", "=", source.id)],
-            ["source_model", "source_res_id", "target_model", "target_res_id"],
-        )
-        return {
-            (r["source_model"], r["source_res_id"], r["target_model"]): r["target_res_id"]
-            for r in rows
-        }
+from .common import CONTACTS, GENERATED, RunCase
+from .source_server import SourceServer
 
 
 class TestRunContacts(RunCase):
@@ -212,13 +164,27 @@ class TestRunContacts(RunCase):
         self.assertEqual(lines["res.partner"].read_count, lines["res.partner"].source_count)
         self.assertGreater(lines["res.partner"].rate, 0)
         self.assertGreater(self.first_run.duration, 0)
+        self.assertTrue(self.first_run.balanced)
+        # the log: nothing went wrong; the chatter has the summary with every counter
+        self.assertFalse(self.first_run.log_ids.filtered(lambda line: line.level != "info"))
+        action = self.first_run.action_view_log()
+        self.assertEqual(action["domain"], [("run_id", "=", self.first_run.id)])
+        summary = self.first_run.message_ids.filtered(lambda m: "Run done" in (m.body or ""))
+        self.assertEqual(len(summary), 1)
+        for header in ("read", "created", "unchanged", "skipped", "failed", "unreadable"):
+            self.assertIn(f"<th>{header}</th>", summary.body)
+        self.assertIn(f"<td>{lines['res.partner'].read_count}</td>", summary.body)
 
     def test_second_run_creates_nothing(self):
         again = self.plan.run()
         self.assertEqual(again.state, "done", again.error)
         for model, counts in again.summary().items():
-            self.assertEqual((counts["created"], counts["failed"]), (0, 0), model)
+            self.assertEqual(
+                (counts["created"], counts["updated"], counts["failed"]), (0, 0, 0), model
+            )
+            self.assertEqual(counts["unchanged"], counts["read"], model)
             self.assertEqual(counts["read"], self.first_run.summary()[model]["read"], model)
+        self.assert_balanced(again)
 
     def test_incremental_run_updates_the_changed_record_only(self):
         partner_id = self.client.call("res.partner", "search", GENERATED, limit=1, order="id desc")[
@@ -230,14 +196,17 @@ class TestRunContacts(RunCase):
             incremental = self.plan.run(incremental=True)
         finally:
             self.client.call("res.partner", "write", [partner_id], {"city": old})
-        self.assertEqual(incremental.since, self.first_run.started_at)
+        first_lines = {line.source_model: line for line in self.first_run.model_ids}
+        for line in incremental.model_ids:
+            self.assertTrue(line.since, line.source_model)
+            self.assertEqual(line.since, first_lines[line.source_model].next_since)
         summary = incremental.summary()
-        self.assertEqual(
-            summary["res.partner"],
-            {"read": 1, "created": 0, "updated": 1, "skipped": 0, "failed": 0},
-        )
-        for model in ("res.partner.category", "res.bank", "res.users"):
-            self.assertEqual(summary[model]["read"], 0, model)
+        counts = summary["res.partner"]
+        self.assertEqual((counts["created"], counts["updated"], counts["failed"]), (0, 1, 0))
+        # what the source wrote a few minutes before the first run is read again, unchanged
+        self.assertEqual(counts["read"], counts["updated"] + counts["unchanged"])
+        self.assertLess(counts["read"], self.first_run.summary()["res.partner"]["read"] / 10)
+        self.assert_balanced(incremental)
         target = self.env["res.partner"].browse(
             self.target_of(self.source, "res.partner", partner_id, "res.partner")
         )
@@ -335,15 +304,16 @@ mapping:
             source = self.make_source("Killable", url=killable.url)
             plan = self.plan(source, 100)
             batches = []
-            original = Runner._migrate_batch
+            original = BatchWork.first_pass
 
-            def migrate_then_kill(runner, compiled, rows):
-                original(runner, compiled, rows)
+            def migrate_then_kill(work, rows):
+                outcomes = original(work, rows)
                 batches.append(len(rows))
                 if len(batches) == 5:
                     killable.kill()
+                return outcomes
 
-            with patch.object(Runner, "_migrate_batch", migrate_then_kill):
+            with patch.object(BatchWork, "first_pass", migrate_then_kill):
                 run = plan.run()
         finally:
             killable.stop()
@@ -361,7 +331,15 @@ mapping:
         expected = self.client.search_count("res.partner", GENERATED)
         self.assertEqual(
             run.summary()["res.partner"],
-            {"read": expected, "created": expected, "updated": 0, "skipped": 0, "failed": 0},
+            {
+                "read": expected,
+                "created": expected,
+                "updated": 0,
+                "unchanged": 0,
+                "skipped": 0,
+                "failed": 0,
+                "unreadable": 0,
+            },  # fmt: skip
         )
         mapped = self.env["migration.id.map"].search([("source_id", "=", source.id)])
         self.assertEqual(len(mapped), expected)

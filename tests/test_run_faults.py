@@ -8,10 +8,10 @@ import requests
 
 from odoo.tests.common import _super_send
 
-from ..engine.runner import Runner
+from ..engine.batch import BatchWork
+from .common import GENERATED, RunCase
 from .fault_proxy import FaultProxy
 from .target_faults import CONCURRENCY_FAULTS
-from .test_run_contacts import GENERATED, RunCase
 
 # a page of the partners: the only request naming their email field
 PAGE = b'"email"'
@@ -123,18 +123,19 @@ class TestRunFaults(RunCase):
         source = self.make_source("Cancelled")
         plan = self.plan(source, "Cancel", batch_size=200)
         batches = []
-        original = Runner._migrate_batch
+        original = BatchWork.first_pass
 
-        def cancel_after_three(runner, compiled, rows):
-            original(runner, compiled, rows)
+        def cancel_after_three(work, rows):
+            outcomes = original(work, rows)
             batches.append(len(rows))
             if len(batches) == 3:
                 # as the Cancel button does, from another request
                 self.env.cr.execute(
                     "UPDATE migration_run SET state = 'cancelled' WHERE plan_id = %s", [plan.id]
                 )
+            return outcomes
 
-        with patch.object(Runner, "_migrate_batch", cancel_after_three):
+        with patch.object(BatchWork, "first_pass", cancel_after_three):
             run = plan.run()
         self.assertEqual(run.state, "cancelled")
         self.assertEqual(run.summary()["res.partner"]["created"], 600, "stopped after its batch")

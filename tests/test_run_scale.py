@@ -8,9 +8,10 @@ from unittest.mock import patch
 import odoo.sql_db
 from odoo.models import INSERT_BATCH_SIZE
 
-from ..engine.runner import Runner
+from ..engine.batch import BatchWork
+from ..engine.run_context import RunContext
 from ..engine.writer import Writer
-from .test_run_contacts import RunCase
+from .common import RunCase
 
 PARTNERS_PLAN = """
 format: 1
@@ -45,10 +46,10 @@ class TestRunScale(RunCase):
         it does not come more often than that.
         """
         counts = []
-        migrate_batch = Runner._migrate_batch
+        migrate_batch = BatchWork.first_pass
         execute = odoo.sql_db.Cursor.execute
 
-        def counting(runner, compiled, rows):
+        def counting(work, rows):
             queries = Counter()
 
             def spy(cr, query, params=None, log_exceptions=True):
@@ -56,7 +57,7 @@ class TestRunScale(RunCase):
                 return execute(cr, query, params, log_exceptions)
 
             with patch.object(odoo.sql_db.Cursor, "execute", spy):
-                migrate_batch(runner, compiled, rows)
+                outcomes = migrate_batch(work, rows)
             chunks = math.ceil(len(rows) / INSERT_BATCH_SIZE)
             counts.append(
                 sum(
@@ -64,11 +65,12 @@ class TestRunScale(RunCase):
                     for query, count in queries.items()
                 )
             )
+            return outcomes
 
         text = PARTNERS_PLAN.format(
             tag=batch_size, batch_size=batch_size, domain=generated(first, last)
         )
-        with patch.object(Runner, "_migrate_batch", counting):
+        with patch.object(BatchWork, "first_pass", counting):
             _source, run = self.run_plan(text)
         self.assertEqual(run.state, "done", run.error)
         self.assertEqual(run.model_ids.created_count, last - first + 1)
@@ -146,14 +148,14 @@ class TestRunScale(RunCase):
 
     def test_caches_do_not_grow_with_the_records(self):
         runners = []
-        init = Runner.__init__
+        init = RunContext.__init__
 
-        def keeping(runner, *args, **kwargs):
-            init(runner, *args, **kwargs)
-            runners.append(runner)
+        def keeping(ctx, *args, **kwargs):
+            init(ctx, *args, **kwargs)
+            runners.append(ctx)
 
         text = PARTNERS_PLAN.format(tag="cache", batch_size=50, domain=generated(300, 699))
-        with patch.object(Runner, "__init__", keeping):
+        with patch.object(RunContext, "__init__", keeping):
             _source, run = self.run_plan(text)
         self.assertEqual(run.model_ids.created_count, 400)
         resolver = runners[0].resolver

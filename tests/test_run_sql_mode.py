@@ -3,7 +3,7 @@
 from unittest.mock import patch
 
 from ..engine.writer import Writer
-from .test_run_contacts import RunCase
+from .common import RunCase
 
 TAGS_PLAN = """
 format: 1
@@ -76,11 +76,20 @@ class TestRunSqlMode(RunCase):
         source, _run = self.migrate("sql")
         Tag = self.env["res.partner.category"].with_context(active_test=False)
         count = Tag.search_count([])
+        entry = self.env["migration.id.map"].search([("source_id", "=", source.id)], limit=1)
+        drifted = Tag.browse(entry.target_res_id)
+        source_color = self.client.call(
+            "res.partner.category", "read", [entry.source_res_id], ["color"]
+        )[0]["color"]
+        drifted.color = (source_color or 0) % 10 + 1  # changed on the target behind the run
         plan = self.env["migration.plan"].search([("source_id", "=", source.id)])
         run = plan.run()
         self.assertEqual(run.state, "done", run.error)
         self.assertEqual(Tag.search_count([]), count)
-        self.assertEqual(run.model_ids.created_count, 0)
+        line = run.model_ids
+        self.assertEqual((line.created_count, line.updated_count), (0, 1))
+        self.assertEqual(line.unchanged_count, line.read_count - 1)
+        self.assertEqual(drifted.color, source_color, "the source's value is back")
 
     def test_a_row_the_table_refuses_fails_alone(self):
         plan_text = TAGS_PLAN + (
@@ -96,6 +105,9 @@ class TestRunSqlMode(RunCase):
         failure = run.log_ids.filtered(lambda log: log.level == "error")
         self.assertEqual(len(failure), 1)
         self.assertIn("not a number", failure.message + (failure.values or ""))
+        (fallback,) = run.log_ids.filtered(lambda log: log.level == "warning")
+        self.assertIn("COPY refused this batch", fallback.message)
+        self.assertIn("written through the ORM", fallback.message)
 
     def test_validation_refuses_sql_mode_where_it_is_unsafe(self):
         source = self.make_source("Partners sql")

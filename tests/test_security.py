@@ -9,8 +9,8 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user
 
-from ..engine.mapping import check_body
-from .test_run_contacts import RunCase
+from ..engine.bodies import check_body
+from .common import RunCase
 
 MODELS = [
     "migration.source",

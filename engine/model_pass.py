@@ -1,0 +1,91 @@
+"""One model over one source id range: the unit of work.
+
+A run calls ``migrate_range`` once per model over every id; a job calls it once per range
+of a model. Each batch is committed with its checkpoint, per (model, range start), so a
+resumed run or a requeued job goes on after the last committed batch.
+"""
+
+import time
+from dataclasses import dataclass
+
+from .batch import BatchWork, unreadable_of
+from .run_context import RunStopped
+
+
+@dataclass
+class Policy:
+    """Which source records a pass reads, and what a failure does."""
+
+    since: str | None = None  # only records written since (the source's clock, UTC)
+    only_ids: dict | None = None  # {model: source ids}: only these (a retry)
+    on_error: str = "log"  # log | stop
+
+
+class ModelPass:
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def migrate_range(self, model, first_id=0, last_id=None, policy=None):
+        """Migrate the records of ``model`` with ``first_id < id <= last_id`` (``last_id``
+        None: no upper bound)."""
+        ctx, policy = self.ctx, policy or Policy()
+        journal = ctx.journal
+        compiled = ctx.compiled(model)
+        work = BatchWork(ctx, compiled)
+        key = (model, first_id)
+        is_retry = policy.only_ids is not None
+        after_id = 0 if is_retry else max(first_id, ctx.checkpoints.get(key, (0, False))[0])
+        journal.states[model] = "running"
+        if not is_retry:
+            journal.source_clock.setdefault(model, ctx.source_clock())
+        domain = self._domain(compiled.rule, policy, model, last_id)
+        tick = time.monotonic()
+        for rows in ctx.read_ahead(model, compiled.read_fields, domain, after_id):
+            failures = journal.failures
+            ctx.retrying(lambda rows=rows: work.first_pass(rows), model)
+            now = time.monotonic()
+            journal.seconds[model] += now - tick  # waiting for the source included
+            tick = now
+            after_id = max([row["id"] for row in rows[-1:]] + list(unreadable_of(rows)))
+            if not is_retry:
+                journal.checkpoints[key] = (after_id, False)
+            ctx.checkpoint()
+            self._stop_on_failure(policy, failures)
+        if not is_retry:
+            journal.checkpoints[key] = (after_id, True)
+        ctx.checkpoint()
+
+    def second_pass(self, model, policy=None):
+        """Write the deferred fields of the records the first pass listed for it."""
+        ctx, policy = self.ctx, policy or Policy()
+        compiled = ctx.compiled(model)
+        if compiled.deferred:
+            work = BatchWork(ctx, compiled)
+            ctx.journal.states[model] = "second_pass"
+            for outcomes in ctx.pending.batches(model, ctx.options["batch_size"]):
+                failures = ctx.journal.failures
+                tick = time.monotonic()
+                rows = ctx.read_ids(model, outcomes, compiled.deferred_read_fields)
+                ctx.retrying(lambda rows=rows, o=outcomes: work.second_pass(rows, o), model)
+                ctx.journal.seconds[model] += time.monotonic() - tick
+                ctx.checkpoint()
+                self._stop_on_failure(policy, failures)
+        ctx.journal.states[model] = "done"
+        ctx.checkpoint()
+
+    def _domain(self, rule, policy, model, last_id):
+        # Each part is a whole domain: put side by side, Odoo ANDs them.
+        domain = list(rule.domain or [])
+        if last_id:
+            domain = [("id", "<=", last_id)] + domain
+        if policy.since:
+            domain = [("write_date", ">=", policy.since)] + domain
+        if policy.only_ids is not None:
+            ids = sorted(policy.only_ids.get(model, ()))
+            domain = [("id", "in", ids)] + domain
+        return domain
+
+    def _stop_on_failure(self, policy, failures_before):
+        journal = self.ctx.journal
+        if policy.on_error == "stop" and journal.failures > failures_before:
+            raise RunStopped(f"on_error is stop, and a record failed: {journal.first_failure}")

@@ -1,0 +1,203 @@
+"""What the passes of one run share: the target, the source, the compiled plan, the
+bookkeeping (id map, pending store, journal), and the batch boundary (save, commit, cancel).
+
+A run builds one; a job working on part of a run builds its own for the same run.
+"""
+
+import logging
+import random
+import time
+
+from psycopg2 import errorcodes
+
+from .bodies import BodyNames
+from .pending import MemoryPending, PendingStore
+from .prefetch import prefetched
+from .resolver import IdMap, Resolver, source_xmlids
+from .sql_writer import SqlWriter
+from .transformer import CompiledRule
+from .writer import CONCURRENCY_ERRORS, Writer
+
+_logger = logging.getLogger(__name__)
+
+BATCH_TRIES = 5  # a batch PostgreSQL refuses for a concurrent transaction is done again
+
+
+class RunCancelled(Exception):
+    """The user cancelled the run; it stops at a batch boundary."""
+
+
+class RunStopped(Exception):
+    """``on_error: stop`` and a record failed (kept in the log, with what was committed)."""
+
+
+class RunPaused(Exception):
+    """The run used the time it was given (a scheduled action's slice): it goes on later
+    from its checkpoints."""
+
+
+class RunContext:
+    def __init__(
+        self,
+        env,
+        transport,
+        spec,
+        source_schema,
+        journal,
+        *,
+        source_key,
+        run_key=None,
+        save=None,
+        modules=None,
+        checkpoints=None,
+        can_commit=False,
+        is_cancelled=None,
+        deadline=None,
+    ):
+        self.env = env
+        self.transport = transport
+        self.spec = spec
+        self.options = spec.options
+        self.source_schema = source_schema
+        self.journal = journal
+        self.modules = modules
+        self.checkpoints = checkpoints or {}  # (model, range start) -> (last id, done)
+        self.can_commit = can_commit
+        self._save = save or (lambda journal: None)
+        self._is_cancelled = is_cancelled or (lambda: False)
+        self.deadline = deadline  # time.monotonic() after which the run pauses
+        self.id_map = IdMap(env.cr, source_key, run_key)
+        self.pending = PendingStore(env.cr, run_key) if run_key else MemoryPending()
+        self.writer = Writer(env, self.options.get("duplicates", "update"))
+        self.sql_writer = SqlWriter(env)
+        self.rules = [rule for rule in spec.models if not rule.is_reference_only]
+        self.resolver = Resolver(
+            env,
+            transport,
+            self.id_map,
+            {
+                r.source_model: (r.target_model, r.discriminator)
+                for r in spec.models
+                if r.discriminator
+            },
+            {rule.source_model: rule.target_model for rule in self.rules},
+        )
+        self.bodies = BodyNames(env, transport, self.resolver)
+        self._compiled = {}
+        self._reader = None
+
+    def compiled(self, model):
+        """The rule of ``model`` compiled for this run (once)."""
+        if model not in self._compiled:
+            rule = next(r for r in self.rules if r.source_model == model)
+            compiled = CompiledRule(
+                rule,
+                self.source_schema.get(model, {}),
+                self.env,
+                self.modules,
+                self.bodies.names(),
+                self.bodies.helpers,
+                self.resolver,
+                self.options.get("unresolved", "error"),
+            )
+            for name in compiled.missing_fields:
+                self.journal.log(
+                    "warning", f"the source has no field {name}: its statements are left out",
+                    model=model,
+                )  # fmt: skip
+            self._compiled[model] = compiled
+        return self._compiled[model]
+
+    def source_context(self):
+        return {"active_test": bool(self.options.get("active_test"))}
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    @property
+    def reader(self):
+        """The read-ahead thread's own client of the source."""
+        if self._reader is None:
+            clone = getattr(self.transport, "clone", None)
+            self._reader = clone() if clone else self.transport
+        return self._reader
+
+    def read_ahead(self, model, fields, domain, after_id=0):
+        """The model's rows page by page, each with its external ids, read in a thread."""
+        reader, size = self.reader, self.options["batch_size"]
+
+        def pages():
+            for rows in reader.read_batches(
+                model, fields, domain, batch_size=size, context=self.source_context(),
+                after_id=after_id,
+            ):  # fmt: skip
+                xmlids = dict.fromkeys(row["id"] for row in rows)
+                for xmlid, source_id in source_xmlids(reader, model, list(xmlids)).items():
+                    xmlids[source_id] = xmlid
+                yield rows, xmlids
+
+        for rows, xmlids in prefetched(pages()):
+            self.resolver.know_source_xmlids(model, xmlids)
+            yield rows
+
+    def read_ids(self, model, ids, fields):
+        return self.transport.call(
+            model, "read", sorted(ids), list(fields), context=self.source_context()
+        )
+
+    def source_clock(self):
+        """The source's time now, by its own clock (None when it does not say)."""
+        clock = getattr(self.transport, "source_clock", None)
+        return clock() if clock else None
+
+    # -- the batch boundary ---------------------------------------------------------------------
+
+    def retrying(self, work, model):
+        """``work()``, a batch, kept whole or not at all.
+
+        When PostgreSQL refuses it for a concurrent transaction (serialization failure,
+        deadlock, lock not available), the batch is rolled back and done again, up to
+        ``BATCH_TRIES`` times, as Odoo retries an RPC call. A run that commits starts a new
+        transaction for it: only a new snapshot sees what the other transaction committed.
+        """
+        for attempt in range(1, BATCH_TRIES + 1):
+            mark = self.journal.mark()
+            try:
+                with self.env.cr.savepoint():
+                    return work()
+            except CONCURRENCY_ERRORS as exc:
+                self.journal.restore(mark)  # the batch is rolled back: so are its counts
+                if attempt == BATCH_TRIES:
+                    raise
+                if self.can_commit:
+                    self.env.cr.rollback()
+                    self.env.reset()  # what the ORM held of the rolled-back transaction
+                self.forget_batch()
+                reason = errorcodes.lookup(exc.pgcode) if exc.pgcode else type(exc).__name__
+                self.journal.log(
+                    "warning",
+                    f"a batch was refused ({reason}: {exc.diag.message_primary}); "
+                    f"done again, try {attempt + 1} of {BATCH_TRIES}",
+                    model=model,
+                )
+                time.sleep(random.uniform(0, 0.1 * 2**attempt))
+            except Exception:
+                self.journal.restore(mark)
+                raise
+
+    def forget_batch(self):
+        """Memory stays flat whatever the number of records: what a batch wrote is in the
+        database and the id map, not in the caches."""
+        self.env.invalidate_all()
+        self.resolver.forget_migrated()
+
+    def checkpoint(self):
+        """Save the journal and commit: a batch and its bookkeeping are kept together, or
+        not at all. Then stop here if the user cancelled, or if the time is up."""
+        self._save(self.journal)
+        if self.can_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.forget_batch()
+        if self._is_cancelled():
+            raise RunCancelled()
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise RunPaused()
