@@ -50,12 +50,14 @@ def active_field_rules(rule, modules=None):
     ]
 
 
-def expand_rule(rule, source_fields, target_schema, modules=None):
+def expand_rule(rule, source_fields, target_schema, modules=None, left_out=None):
     """The statements of ``rule``, a wildcard replaced by one copy per field it covers.
 
     A source field named by a statement of its own is left out of the wildcard, whatever
-    that statement does (forget, defer, a body feeding another field...).
+    that statement does (forget, defer, a body feeding another field...); so are the
+    fields of ``left_out`` (``{(source model, field): reason}``, see ``wildcards.py``).
     """
+    left_out = left_out or {}
     field_rules = active_field_rules(rule, modules)
     explicit = {f.source_field for f in field_rules if f.source_field not in (WILDCARD, NO_SOURCE)}
     statements = []
@@ -74,7 +76,7 @@ def expand_rule(rule, source_fields, target_schema, modules=None):
             continue
         target_fields = target_schema.get(field_rule.target_model, {})
         for name in wildcard_fields(source_fields, target_fields):
-            if name not in explicit:
+            if name not in explicit and (rule.source_model, name) not in left_out:
                 statements.append(
                     Statement(name, field_rule.target_model, name, "copy", from_wildcard=True)
                 )

@@ -53,6 +53,7 @@ class RunContext:
         can_commit=False,
         is_cancelled=None,
         deadline=None,
+        left_out=None,
     ):
         self.env = env
         self.transport = transport
@@ -66,6 +67,7 @@ class RunContext:
         self._save = save or (lambda journal: None)
         self._is_cancelled = is_cancelled or (lambda: False)
         self.deadline = deadline  # time.monotonic() after which the run pauses
+        self.left_out = left_out or {}  # {(model, field): why its wildcard leaves it out}
         self.id_map = IdMap(env.cr, source_key, run_key)
         self.pending = PendingStore(env.cr, run_key) if run_key else MemoryPending()
         self.writer = Writer(env, self.options.get("duplicates", "update"))
@@ -99,6 +101,7 @@ class RunContext:
                 self.bodies.helpers,
                 self.resolver,
                 self.options.get("unresolved", "error"),
+                self.left_out,
             )
             for name in compiled.missing_fields:
                 self.journal.log(

@@ -69,7 +69,9 @@ class Value:
 
 
 class CompiledRule:
-    def __init__(self, rule, source_fields, env, modules, names, helpers, resolver, unresolved):
+    def __init__(
+        self, rule, source_fields, env, modules, names, helpers, resolver, unresolved, left_out=None
+    ):
         self.rule = rule
         self.source_model = rule.source_model
         self.target_model = rule.target_model
@@ -90,7 +92,7 @@ class CompiledRule:
         # the parent is already there, in the second pass otherwise
         self.self_references = []
         read = set()
-        for statement in expand_rule(rule, source_fields, schema_view, modules):
+        for statement in expand_rule(rule, source_fields, schema_view, modules, left_out):
             if statement.statement in ("forget", "moved"):
                 continue
             source_field = statement.source_field

@@ -6,6 +6,8 @@ Schemas are ``{model: {field: description}}`` as ``fields_get`` gives them (``ty
 ``has_default``.
 """
 
+import difflib
+
 from .mapping import LOG_ACCESS_FIELDS, RELATIONAL_TYPES, expand_rule
 from .planner import Edge, describe_cycle, plan_order
 from .spec import NO_SOURCE, Problem
@@ -23,7 +25,7 @@ COMPATIBLE_TYPES = {
     "date": {"date", "datetime"},
     "datetime": {"datetime", "date"},
     "binary": {"binary"},
-    "many2one": {"many2one"},
+    "many2one": {"many2one", "many2many"},  # into a many2many: a set of that one record
     "many2many": {"many2many", "one2many"},
     "one2many": {"one2many", "many2many"},
     "reference": {"reference", "char"},
@@ -35,8 +37,11 @@ MAGIC_FIELDS = frozenset({"id", "create_uid", "create_date", "write_uid", "write
 
 
 class _Validator:
-    def __init__(self, spec, source_schema, target_schema, xmlid_models, modules):
+    def __init__(self, spec, source_schema, target_schema, xmlid_models, modules, facts):
         self.spec = spec
+        self.probe = facts.get("probe")
+        self.forgotten = {}  # target model -> fields a statement forgets on purpose
+        self.left_out = facts.get("left_out") or {}
         self.source_schema = source_schema
         self.target_schema = target_schema
         self.xmlid_models = set(xmlid_models)
@@ -74,7 +79,13 @@ class _Validator:
                 continue
             source_fields = self.source_schema[rule.source_model]
             fed.setdefault(rule.target_model, set())
-            for statement in expand_rule(rule, source_fields, self.target_schema, self.modules):
+            self.forgotten.setdefault(rule.target_model, set()).update(
+                f.target_field or f.source_field for f in rule.fields if f.statement == "forget"
+            )
+            statements = expand_rule(
+                rule, source_fields, self.target_schema, self.modules, self.left_out
+            )
+            for statement in statements:
                 edge = self.check_statement(rule, statement, source_fields, fed)
                 if edge is None:
                     continue
@@ -82,7 +93,10 @@ class _Validator:
                     deferred.add((edge.model, edge.field))
                 edges.append(edge)
         self.check_required(fed)
+        for (model, field), reason in sorted(self.left_out.items()):
+            self.add("info", model, field, f"left out of {model}.*: {reason}")
         order = plan_order(list(self.migrated), edges, deferred)
+        self.order = order.models
         for cycle in order.cycles:
             first = cycle[0]
             self.add(
@@ -174,22 +188,43 @@ class _Validator:
             )
             return None
         if source_type == "selection" and target_type == "selection":
-            self.check_selection(model, name, source_desc, target_desc)
+            self.check_selection(rule, name, source_desc, target_desc)
         if source_type in RELATIONAL_TYPES:
             return self.relation_edge(rule, name, source_desc.get("relation"), target_desc)
         return None
 
-    def check_selection(self, model, name, source_desc, target_desc):
+    def check_selection(self, rule, name, source_desc, target_desc):
+        """A value the target lacks is an error when source records use it (counted); the
+        finding proposes a value map."""
+        model = rule.source_model
         source_values = {value for value, _label in source_desc.get("selection") or []}
-        target_values = {value for value, _label in target_desc.get("selection") or []}
-        missing = sorted(str(value) for value in source_values - target_values)
-        if missing and target_values:
-            self.add(
-                "error",
-                model,
-                name,
-                f"selection values of the source missing on the target: {', '.join(missing)}",
-            )
+        target_values = [value for value, _label in target_desc.get("selection") or []]
+        missing = sorted(source_values - set(target_values), key=str)
+        if not missing or not target_values:
+            return
+        used = self.probe.values_used(model, name, rule.domain) if self.probe else None
+        if used is not None:
+            unused = [value for value in missing if not used.get(value)]
+            if unused:
+                self.add(
+                    "info", model, name,
+                    f"selection values the target lacks, used by no source record: "
+                    f"{', '.join(map(str, unused))}",
+                )  # fmt: skip
+            missing = [value for value in missing if used.get(value)]
+            if not missing:
+                return
+        counts = ", ".join(
+            f"{value!r} ({used[value]} records)" if used else repr(value) for value in missing
+        )
+        proposal = {value: _closest(value, target_values) for value in missing}
+        self.add(
+            "error",
+            model,
+            name,
+            f"selection values of the source missing on the target: {counts}; map them, "
+            f"e.g. a Python body: return map_val('{name}', {proposal!r}, source_row['{name}'])",
+        )
 
     def relation_edge(self, rule, name, relation, target_desc, via=""):
         model = rule.source_model
@@ -200,7 +235,9 @@ class _Validator:
         if relation in self.discriminated and relation not in self.migrated:
             return None  # matched on the target by value
         if relation not in self.migrated:
-            if relation in self.xmlid_models:
+            if relation in self.xmlid_models and self.probe and not via:
+                self.unresolved_by_xmlid(rule, name, relation, target_desc)
+            elif relation in self.xmlid_models:
                 self.add(
                     "warning",
                     model,
@@ -209,22 +246,56 @@ class _Validator:
                     f"(records without one follow the plan's 'unresolved: {self.spec.options['unresolved']}')",
                 )
             else:
-                severity = "error" if self.spec.options.get("unresolved") == "error" else "warning"
-                self.add(
-                    severity,
-                    model,
-                    name,
-                    f"{relation}{' (' + via + ')' if via else ''} is neither in the plan nor resolvable "
-                    "by external id or discriminator: migrate it, declare its __discriminator__, or forget this field",
-                )
+                self.unresolvable_relation(rule, name, relation, via)
             return None
         return Edge(model, name, relation, bool(target_desc.get("required")))
+
+    def unresolved_by_xmlid(self, rule, name, relation, target_desc):
+        """A relation resolved by external id only: counted on the data, an error (or the
+        plan's ``unresolved``) when source records use values the target does not have."""
+        records, values = self.probe.unresolved(
+            rule.source_model, name, relation, target_desc.get("relation") or relation, rule.domain
+        )
+        if not records:
+            return
+        severity = "error" if self.spec.options.get("unresolved") == "error" else "warning"
+        self.add(
+            severity,
+            rule.source_model,
+            name,
+            f"{records} source records use {values if values is not None else 'some'} {relation} "
+            "records without an external id the target knows: migrate them, declare a "
+            "__discriminator__, or forget this field",
+        )
+
+    def unresolvable_relation(self, rule, name, relation, via):
+        """A relation to a model neither migrated nor resolvable: an error when source
+        records use it (counted), and the plan's ``unresolved`` option is error."""
+        model = rule.source_model
+        using = None
+        if self.probe and via == "":
+            using = self.probe.records_using(model, name, rule.domain)
+        what = f"{relation}{' (' + via + ')' if via else ''}"
+        if using == 0:
+            self.add("info", model, name, f"{what} is neither in the plan nor resolvable, "
+                     "but no source record uses it")  # fmt: skip
+            return
+        severity = "error" if self.spec.options.get("unresolved") == "error" else "warning"
+        used = f"{using} source records use it, and " if using else ""
+        self.add(
+            severity,
+            model,
+            name,
+            f"{used}{what} is neither in the plan nor resolvable by external id or "
+            "discriminator: migrate it, declare its __discriminator__, or forget this field",
+        )
 
     def check_required(self, fed):
         for target_model, fed_fields in fed.items():
             for name, desc in self.target_schema[target_model].items():
                 if (
                     desc.get("required")
+                    and desc.get("type") != "one2many"  # the ORM fills it (a template's variants)
                     and desc.get("store", True)
                     and not desc.get("compute")
                     and not desc.get("inherited")
@@ -232,6 +303,10 @@ class _Validator:
                     and name not in MAGIC_FIELDS
                     and name not in fed_fields
                 ):
+                    if name in self.forgotten.get(target_model, ()):
+                        self.add("info", target_model, name, f"required field {target_model}.{name}"
+                                 " is forgotten on purpose: the target's create() must fill it")  # fmt: skip
+                        continue
                     self.add(
                         "error",
                         target_model,
@@ -241,13 +316,23 @@ class _Validator:
 
 
 def validate_plan(
-    spec, source_schema, target_schema, xmlid_models=(), modules=None, sql_refusals=None
+    spec,
+    source_schema,
+    target_schema,
+    xmlid_models=(),
+    modules=None,
+    sql_refusals=None,
+    probe=None,
+    left_out=None,
 ):
     """Findings (``Problem`` with severity error, warning or info) of ``spec``.
 
-    ``sql_refusals``: {target model: why it cannot be written in sql mode}.
+    ``sql_refusals``: {target model: why it cannot be written in sql mode}; ``probe``: the
+    source's data (``SourceProbe``), to count the records a problem concerns; ``left_out``:
+    what the wildcards leave out (``wildcards.wildcard_left_out``).
     """
-    problems = _Validator(spec, source_schema, target_schema, xmlid_models, modules).run()
+    facts = {"probe": probe, "left_out": left_out}
+    problems = _Validator(spec, source_schema, target_schema, xmlid_models, modules, facts).run()
     for rule in spec.models:
         reason = (sql_refusals or {}).get(rule.target_model)
         if rule.mode == "sql" and reason:
@@ -260,3 +345,17 @@ def validate_plan(
                 )
             )
     return problems
+
+
+def _closest(value, choices):
+    """The target's selection value most like ``value`` (a proposal, not a decision)."""
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0)
+    return close[0] if close else choices[0]
+
+
+def run_order(spec, source_schema, target_schema, modules=None, left_out=None):
+    """The source models of ``spec`` in the order a run writes them: each after those its
+    statements point to (the deferred ones aside), the plan's order breaking ties."""
+    validator = _Validator(spec, source_schema, target_schema, (), modules, {"left_out": left_out})
+    validator.run()
+    return validator.order

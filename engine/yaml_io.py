@@ -31,7 +31,7 @@ SIMPLE_STATEMENTS = {
     "__moved__": "moved",
 }
 ARGUMENT_STATEMENTS = {"__fk__": "fk", "__ref__": "ref"}
-MODEL_KEYS = ("__query__", "__discriminator__", "__mode__")
+MODEL_KEYS = ("__query__", "__discriminator__", "__mode__", "__duplicates__")
 MODES = ("orm", "sql")
 DOMAIN_OPERATORS = ("&", "|", "!")
 TERM_OPERATORS = (
@@ -43,10 +43,11 @@ TERM_OPERATORS = (
 class Catalog:
     """What the reader needs to know of the target database: models, tables, modules."""
 
-    def __init__(self, models=(), tables=None, modules=()):
+    def __init__(self, models=(), tables=None, modules=(), fields=None):
         self.models = set(models)
         self.tables = dict(tables or {})  # table name -> model name
         self.modules = set(modules)
+        self.fields = fields or {}  # model -> its field names, when known
 
     def resolve_model(self, name):
         """The model a key's model part names, or None when neither a model nor a table."""
@@ -58,13 +59,19 @@ class Catalog:
             return name  # a model of the source only (renamed or gone in this version)
         return None
 
-    def known_prefix(self, name):
-        """The longest known model that ``name`` extends with a dotted suffix, if any."""
+    def field_path(self, name):
+        """``(model, path)`` when ``name`` reads as a known model followed by one of its
+        fields (``res.partner.parent_id``: a field path, not a model), else None."""
         parts = name.split(".")
         for end in range(len(parts) - 1, 0, -1):
             prefix = ".".join(parts[:end])
-            if prefix in self.models or prefix in self.tables:
-                return prefix
+            model = (
+                self.resolve_model(prefix)
+                if (prefix in self.models or prefix in self.tables)
+                else None
+            )
+            if model and parts[end] in self.fields.get(model, ()):
+                return prefix, ".".join(parts[end:])
         return None
 
 
@@ -127,6 +134,14 @@ class _Reader:
                 self.problem(f"unknown top-level key: use {', '.join(sections)}", key, key_node)
                 continue
             sections[key](value_node)
+        for rule in self.spec.models:
+            # a model moved into another: its plain statements feed the other model
+            for field_rule in rule.fields:
+                if (
+                    rule.target_model != rule.source_model
+                    and field_rule.target_model == rule.source_model
+                ):
+                    field_rule.target_model = rule.target_model
 
     def read_format(self, node):
         if self.value(node) != FORMAT:
@@ -209,11 +224,13 @@ class _Reader:
             self.problem(f"unknown model or table {model_part!r}", key, key_node)
             return None
         if model not in self.catalog.models and model_part not in self.catalog.tables:
-            prefix = self.catalog.known_prefix(model_part)
-            if prefix:
-                dotted = key[len(prefix) + 1 :]
+            # a model the target does not have: one of the source only (renamed or gone),
+            # unless it reads as a field path of a known model
+            path = self.catalog.field_path(model_part)
+            if path:
+                prefix, fields = path
                 self.problem(
-                    f"a field name cannot contain a dot ({dotted!r} of model {prefix})",
+                    f"a field name cannot contain a dot ({fields}.{field_name!s} of model {prefix})",
                     key,
                     key_node,
                 )
@@ -326,6 +343,14 @@ class _Reader:
                 self.problem(f"__mode__ is one of {', '.join(MODES)}, not {value!r}", key, node)
                 return
             rule.mode = value
+        elif name == "__duplicates__":
+            choices = OPTION_CHOICES["duplicates"]
+            if value not in choices:
+                self.problem(
+                    f"__duplicates__ is one of {', '.join(choices)}, not {value!r}", key, node
+                )
+                return
+            rule.duplicates = value
         else:
             if (
                 not isinstance(value, list)
@@ -420,7 +445,7 @@ def _flow(value):
 def _rule_sections(rule):
     """``{module: {key: statement}}`` of one model rule, as the file writes them."""
     sections = {}
-    if rule.domain is not None or rule.discriminator or rule.mode != "orm":
+    if rule.domain is not None or rule.discriminator or rule.mode != "orm" or rule.duplicates:
         section = sections.setdefault(rule.module or ANY_MODULE, {})
         if rule.domain is not None:
             section[f"{rule.source_model}.__query__"] = _Flow(_flow(term) for term in rule.domain)
@@ -428,6 +453,8 @@ def _rule_sections(rule):
             section[f"{rule.source_model}.__discriminator__"] = _Flow(rule.discriminator)
         if rule.mode != "orm":
             section[f"{rule.source_model}.__mode__"] = rule.mode
+        if rule.duplicates:
+            section[f"{rule.source_model}.__duplicates__"] = rule.duplicates
     for field_rule in rule.fields:
         section = sections.setdefault(field_rule.module or ANY_MODULE, {})
         source_key = f"{rule.source_model}.{field_rule.source_field}"

@@ -55,6 +55,11 @@ class MigrationRun(models.Model):
         "unchanged + skipped + failed",
     )
     error = fields.Text(readonly=True, help="Why the run stopped")
+    wildcard_left_out = fields.Text(
+        readonly=True,
+        help="What the plan's wildcards leave out, and why: decided when the run starts, kept "
+        "for its resumes and jobs (JSON)",
+    )
     hooks_done = fields.Char(
         readonly=True, help="The hooks this run has run: a resume does not run them again"
     )

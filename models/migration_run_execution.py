@@ -1,6 +1,7 @@
 """How a run record drives the engine: checks before it starts, the engine's context, the
 journal saved at each batch, and the end of the run (counts checked, lines ended)."""
 
+import json
 import logging
 import time
 
@@ -16,7 +17,7 @@ from ..engine.model_pass import ModelPass
 from ..engine.run_context import RunCancelled, RunContext, RunPaused, RunStopped
 from ..engine.runner import Runner
 from ..engine.transport import RemoteError
-from ..engine.validation import validate_plan
+from ..engine.validation import run_order
 
 _logger = logging.getLogger(__name__)
 
@@ -72,11 +73,13 @@ class MigrationRun(models.Model):
             return self
         return self._finish(journal, state, error, retry)
 
-    def _runner(self, journal, progress=None, prepare=False):
+    def _runner(self, journal, progress=None, prepare=False, check=True):
         """The engine for this run as it stands, for the whole run or for a part of it (a
-        job); ``prepare``: make the run's model lines first. Raises ``_NotStarted``."""
+        job, ``check`` False: the run was checked when it started); ``prepare``: make the
+        run's model lines first. Raises ``_NotStarted``."""
         spec = self.plan_id._to_spec()
-        transport, source_schema, modules = self._ready_to_start(spec, journal)
+        transport, source_schema, modules = self._ready_to_start(spec, journal, check)
+        self._order_rules(spec, source_schema, modules)
         if prepare:
             self._prepare_lines(spec, transport)
         ctx = self._engine_context(spec, transport, source_schema, modules, journal, progress)
@@ -91,6 +94,27 @@ class MigrationRun(models.Model):
             },
             hooks_done=(self.hooks_done or "").split(","),
         )
+
+    def _order_rules(self, spec, source_schema, modules):
+        """Give the rules of ``spec`` the order the run writes them in: the validated order
+        (each model after those its statements point to), or, for a started run, the order
+        its lines were made in."""
+        lines = {line.source_model: line.sequence for line in self.model_ids}
+        if lines:
+            position = lines
+        else:
+            target_models = {r.target_model for r in spec.models} | {
+                f.target_model for r in spec.models for f in r.fields
+            }
+            relations = {
+                d["relation"] for fields_ in source_schema.values() for d in fields_.values()
+                if d.get("relation")
+            }  # fmt: skip
+            target_schema = self.plan_id._target_schema(target_models | relations)
+            order = run_order(spec, source_schema, target_schema, modules, self._left_out())
+            position = {model: index for index, model in enumerate(order)}
+        for rule in spec.models:
+            rule.sequence = position.get(rule.source_model, len(position))
 
     # -- parts of a run, as jobs do them ----------------------------------------------------------
 
@@ -111,12 +135,12 @@ class MigrationRun(models.Model):
                 }
             )
         journal = Journal()
-        runner = self._runner(journal)
+        runner = self._runner(journal, check=False)
         ModelPass(runner.ctx).migrate_range(model, first_id, last_id, runner.policy(model))
 
     def _second_pass(self, model):
         self.ensure_one()
-        runner = self._runner(Journal())
+        runner = self._runner(Journal(), check=False)
         ModelPass(runner.ctx).second_pass(model, runner.policy(model))
 
     def _begin(self):
@@ -131,37 +155,53 @@ class MigrationRun(models.Model):
         self.ensure_one()
         return self._finish(Journal(), "done", False, retry=False)
 
-    def _ready_to_start(self, spec, journal):
-        """``(transport, source schema, installed modules)``, or ``_NotStarted``: the plan
-        is not valid, uses what its runner may not, or the source cannot be reached."""
+    def _ready_to_start(self, spec, journal, check=True):
+        """``(transport, source schema, installed modules)``, or ``_NotStarted``: the source
+        cannot be reached, the plan is not valid or uses what its runner may not. What the
+        wildcards leave out is decided at the first start and kept for resumes and jobs;
+        ``check``: validate (a job of a started run does not)."""
         plan = self.plan_id
         try:
-            source_schema, target_schema, xmlid_models = plan._schemas(spec)
+            transport = self.source_id._transport()  # one client, one login, for the whole run
+            if check:
+                facts = plan._facts(spec, transport)
+                source_schema = facts.source_schema
+            else:
+                source_schema = plan._schemas(spec)[0]
         except UserError as exc:
             raise _NotStarted(str(exc)) from None
         modules = plan._installed_modules()
-        problems = validate_plan(
-            spec, source_schema, target_schema, xmlid_models, modules,
-            sql_refusals=plan._sql_refusals(spec),
-        )  # fmt: skip
-        errors = [problem for problem in problems if problem.severity == "error"]
-        for problem in errors:
-            journal.log(
-                "error", problem.message, model=problem.model, statement=problem.field or None
-            )
-        if errors:
-            raise _NotStarted(self.env._("The plan is not valid: see the log."))
+        if check:
+            if self.wildcard_left_out:
+                facts = facts._replace(left_out=self._left_out())
+            else:
+                self.wildcard_left_out = json.dumps(
+                    sorted([*key, why] for key, why in facts.left_out.items())
+                )
+            try:
+                problems = plan._problems(spec, facts)
+            except UserError as exc:
+                raise _NotStarted(str(exc)) from None
+            errors = [problem for problem in problems if problem.severity == "error"]
+            for problem in errors:
+                journal.log(
+                    "error", problem.message, model=problem.model, statement=problem.field or None
+                )
+            if errors:
+                raise _NotStarted(self.env._("The plan is not valid: see the log."))
         refusal = self._system_bodies_refusal(spec, journal)
         if refusal:
             raise _NotStarted(refusal)
-        try:
-            transport = self.source_id._transport()  # one client, one login, for the whole run
-        except UserError as exc:
-            raise _NotStarted(str(exc)) from None
         key_warning = self.source_id._api_key_warning()
         if key_warning:
             journal.log("warning", key_warning)
         return transport, source_schema, modules
+
+    def _left_out(self):
+        """``{(model, field): reason}`` the run's wildcards leave out (decided at its start)."""
+        return {
+            (model, name): why for model, name, why in json.loads(self.wildcard_left_out or "[]")
+        }
 
     def _engine_context(self, spec, transport, source_schema, modules, journal, progress=None):
         """What the engine's passes share for this run (a job builds its own)."""
@@ -185,6 +225,7 @@ class MigrationRun(models.Model):
             },
             can_commit=can_commit,
             is_cancelled=self._is_cancelled,
+            left_out=self._left_out(),
         )
 
     def _drive(self, runner):
@@ -268,7 +309,9 @@ class MigrationRun(models.Model):
         """A line and one range (every id) per model of the run, with its start point."""
         subset = set(self.model_names.split(",")) if self.model_names else None
         starts = self.plan_id._incremental_starts() if self.incremental else {}
-        rules = [r for r in spec.models if not r.is_reference_only]
+        rules = sorted(
+            (r for r in spec.models if not r.is_reference_only), key=lambda r: r.sequence
+        )
         for position, rule in enumerate(rules):
             model = rule.source_model
             if subset is not None and model not in subset:

@@ -70,7 +70,7 @@ source = env["migration.source"].create({{
 old_user_group = env.ref("remote_data_migration.group_user", raise_if_not_found=False)
 env["res.users"].create({{
     "name": "Old viewer", "login": "rdm_old_viewer",
-    "groups_id": [(6, 0, [env.ref("base.group_user").id, *old_user_group.ids])],
+    "groups_id": [(6, 0, [env.ref("base.group_user").id] + ([old_user_group.id] if old_user_group else []))],
 }})
 env["migration.plan"].import_yaml({every_statement!r})
 plan = env["migration.plan"].import_yaml({contacts!r}, source=source)

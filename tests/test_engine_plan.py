@@ -1,5 +1,7 @@
 """Engine pieces on plain data: validation findings, planner order, compiled bodies."""
 
+from pathlib import Path
+
 import pytest
 
 from ..engine.bodies import SOURCE_CACHE_SIZE, BodyNames, RowHelpers, check_body, compile_body
@@ -7,6 +9,7 @@ from ..engine.mapping import expand_rule
 from ..engine.planner import Edge, plan_order
 from ..engine.spec import FieldRule, ModelRule, PlanSpec
 from ..engine.validation import validate_plan
+from ..engine.versions import VersionChanges, load_changes, major
 
 SOURCE = {
     "x.order": {
@@ -62,7 +65,7 @@ def messages(problems, severity="error"):
 def test_validation_finds_each_kind_of_problem():
     found = messages(validate_plan(wildcard_plan(), SOURCE, TARGET))
     assert any(
-        "x.order.state: selection values of the source missing on the target: legacy" in m
+        "x.order.state: selection values of the source missing on the target: 'legacy'" in m
         for m in found
     )
     assert any("x.order.amount: type mismatch: float into many2one" in m for m in found)
@@ -217,3 +220,59 @@ def test_source_in_bodies_reads_only_and_keeps_a_bounded_cache():
         names.source("res.partner", "search_count", [("id", "=", number)])
     names.source("res.partner", "search_count", [("id", "=", 1)])
     assert len(transport.calls) == SOURCE_CACHE_SIZE + 2, "the oldest answer was dropped"
+
+
+def test_version_changes_chain_and_compose():
+    changes = VersionChanges(load_changes(), "12.0")
+    invoice_type = changes.field_fate("account.invoice", "type")
+    assert (invoice_type.model, invoice_type.field) == ("account.move", "move_type")
+    assert invoice_type.entries == ["account-invoice-model", "account-move-type"]
+    state = changes.field_fate("account.payment", "state")
+    assert state.values["sent"] == {"state": "in_process"}, "13.0 then 18.0, composed"
+    assert changes.model_fate("account.invoice.tax") == (None, ["account-invoice-tax-model"])
+    newer = VersionChanges(load_changes(), "17.0")
+    assert newer.field_fate("sale.order", "state").values == {}, "17.0 already has locked"
+    assert newer.field_fate("product.template", "type").values == {
+        "product": {"type": "consu", "is_storable": True}
+    }
+    assert major("saas~17.2+e") == 17 and major([16, 0, 0, "final", 0]) == 16
+
+
+def test_the_version_table_is_well_formed():
+    entries = load_changes()
+    assert len({entry["id"] for entry in entries}) == len(entries)
+    for entry in entries:
+        assert entry["note"] and entry["ref"] and entry["module"], entry["id"]
+        if entry["kind"] in ("field_renamed", "field_removed", "selection_changed"):
+            assert entry["field"], entry["id"]
+        if entry["kind"] == "selection_changed":
+            assert all(isinstance(target, dict) and target for target in entry["values"].values())
+
+
+def test_a_required_one2many_is_filled_by_the_orm_not_a_finding():
+    spec = PlanSpec(
+        models=[
+            ModelRule(
+                "product.template",
+                "product.template",
+                fields=[FieldRule("name", "product.template", "name")],
+            )
+        ]
+    )
+    source = {"product.template": {"name": {"type": "char"}}}
+    target = {
+        "product.template": {
+            "name": {"type": "char", "required": True},
+            "product_variant_ids": {
+                "type": "one2many",
+                "relation": "product.product",
+                "required": True,
+            },
+        }
+    }
+    assert [p.message for p in validate_plan(spec, source, target) if p.severity == "error"] == []
+
+
+def test_the_readme_lists_every_entry_of_the_version_table():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert [e["id"] for e in load_changes() if f"`{e['id']}`" not in readme] == []

@@ -81,6 +81,38 @@ class TestPlanYaml(TransactionCase):
             rules["res.country"].field_rule_ids, "a discriminator alone: reference data"
         )
 
+    def test_a_source_only_model_moved_into_another_round_trips(self):
+        """The anybox classic: a model gone since the source's version (res.partner.address,
+        merged into res.partner) moved into the target's, its fields with it."""
+        text = (
+            "format: 1\nplan: Addresses\nmapping:\n  '*':\n"
+            "    res.partner.address.id:\n      res.partner.id: __moved__\n"
+            "    res.partner.address.name:\n    res.partner.address.street:\n"
+            "    res.partner.address.partner_id:\n      res.partner.parent_id: __copy__\n"
+        )
+        plan = self.env["migration.plan"].import_yaml(text)
+        (rule,) = plan.model_rule_ids
+        self.assertEqual(
+            (rule.source_model, rule.target_model), ("res.partner.address", "res.partner")
+        )
+        targets = {
+            (f.source_field, f.target_model, f.target_field, f.statement)
+            for f in rule.field_rule_ids
+        }
+        self.assertEqual(
+            targets,
+            {
+                ("id", "res.partner", "id", "moved"),
+                ("name", "res.partner", "name", "copy"),
+                ("street", "res.partner", "street", "copy"),
+                ("partner_id", "res.partner", "parent_id", "copy"),
+            },
+        )
+        exported = plan.export_yaml()
+        again = self.env["migration.plan"].import_yaml(exported)
+        self.assertEqual(again._to_spec().statements(), plan._to_spec().statements())
+        self.assertEqual(again.export_yaml(), exported)
+
     def test_export_never_holds_the_secret(self):
         source = self.env["migration.source"].create(
             {
