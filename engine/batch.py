@@ -155,7 +155,7 @@ class BatchWork:
                     creates.append((key, vals))
             created, refused = self._create(target_model, creates)
             updated, unchanged, kept, refused_updates = ctx.writer.update_batch(
-                target_model, updates
+                target_model, updates, compiled.rule.duplicates
             )
             refused.update(refused_updates)
             for (source_id, handle), target_id in created.items():

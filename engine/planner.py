@@ -17,6 +17,7 @@ class Edge:
     field: str
     target: str
     required: bool = False
+    many: bool = False  # a many2many: the first to wait for the second pass when breaking a cycle
 
 
 @dataclass
@@ -50,14 +51,20 @@ def plan_order(models, edges, deferred=(), break_cycles=False):
             remaining = [model for model in remaining if model not in ready]
             continue
         # Every remaining model waits on another: a cycle.
-        breakable = [model for model in remaining if not any(e.required for e in needs[model])]
+        cycle = _find_cycle(remaining, needs)
+        breakable = [edge for edge in cycle if not edge.required]
         if break_cycles and breakable:
-            model = min(breakable, key=lambda m: (len(needs[m]), remaining.index(m)))
-            result.deferred.update((e.model, e.field) for e in needs[model])
-        else:
-            cycle = _find_cycle(remaining, needs)
-            result.cycles.append(cycle)
-            model = cycle[0].model
+            # one edge of the cycle waits for the second pass: a many2many first (a many2one
+            # may be needed by a constraint of its record), then the field of the model with
+            # the fewest needs
+            edge = min(
+                breakable, key=lambda e: (not e.many, len(needs[e.model]), remaining.index(e.model))
+            )
+            result.deferred.add((edge.model, edge.field))
+            active.remove(edge)
+            continue
+        result.cycles.append(cycle)
+        model = cycle[0].model
         result.models.append(model)
         remaining.remove(model)
     return result

@@ -148,30 +148,37 @@ class Resolver:
         model = self.env[target_model].with_context(active_test=False)
         fields = model._fields
         rows = self.transport.call(source_model, "read", sorted(ids), names)
-        # relational discriminator values (a state's country) are resolved first
+        # relational discriminator values (a state's country, a variant's attribute values)
+        # are resolved first
         wanted = set()
         for row in rows:
             for name in names:
-                if fields[name].type == "many2one" and row.get(name):
+                if fields[name].type in ("many2one", "many2many"):
                     relation_model = self._source_relation(source_model, name)
-                    wanted.add((relation_model, row[name][0], fields[name].comodel_name))
+                    for source_id in _ids(row.get(name)):
+                        wanted.add((relation_model, source_id, fields[name].comodel_name))
         self.resolve(wanted)
         keys = {}
         for row in rows:
-            key = []
-            for name in names:
-                value = row.get(name)
-                if fields[name].type == "many2one":
-                    value = value and self.get(
-                        self._source_relation(source_model, name),
-                        value[0],
-                        fields[name].comodel_name,
-                    )
-                key.append(value or False)
-            keys[tuple(key)] = row["id"]
+            key = [self._key_value(source_model, fields[name], row.get(name)) for name in names]
+            if None not in key:  # a relational value not found: no match possible
+                keys[tuple(key)] = row["id"]
         matches = match_by_values(model, names, list(keys))
         for key, target_id in matches.items():
             self.cache[(source_model, keys[key], target_model)] = target_id
+
+    def _key_value(self, source_model, field, value):
+        """A discriminator value of a source row as the target's: a many2one as its target id,
+        a many2many as the sorted tuple of its target ids; None when one is not found."""
+        if field.type not in ("many2one", "many2many"):
+            return value or False
+        relation = self._source_relation(source_model, field.name)
+        targets = [self.get(relation, i, field.comodel_name) for i in _ids(value)]
+        if not all(targets):
+            return None
+        if field.type == "many2one":
+            return targets[0] if targets else False
+        return tuple(sorted(targets))
 
     def _source_relation(self, source_model, field_name):
         if source_model not in self._relations:
@@ -196,24 +203,41 @@ def source_xmlids(transport, source_model, ids):
 def match_by_values(model, names, keys):
     """``{values tuple: target id}`` of records of ``model`` whose ``names`` equal a key.
 
-    One search for the whole list; many2one values compare as ids.
+    One search for the whole list; many2one values compare as ids, many2many values as
+    sorted tuples of ids (the empty tuple: no value), False as empty.
     """
     if not keys:
         return {}
     domain = []
     for position, name in enumerate(names):
-        values = sorted({key[position] for key in keys if key[position] is not False}, key=str)
-        domain.append((name, "in", values))
+        if model._fields[name].type == "many2many":
+            continue  # compared below, as sets
+        values = {key[position] for key in keys}
+        term = [(name, "in", sorted(values - {False}, key=str))]
+        if False in values:
+            term = ["|", *term, (name, "=", False)]
+        domain += term
     found = {}
     wanted = set(keys)
     for record in model.search_fetch(domain, names):
-        key = tuple(_comparable(record[name]) for name in names)
+        key = tuple(_comparable(model._fields[name], record[name]) for name in names)
         if key in wanted and key not in found:
             found[key] = record.id
     return found
 
 
-def _comparable(value):
-    if hasattr(value, "_name"):  # a record
+def _comparable(field, value):
+    if field.type == "many2many":
+        return tuple(sorted(value.ids))
+    if field.type == "many2one":
         return value.id or False
     return value
+
+
+def _ids(value):
+    """Source ids in a raw value: False, [id, name] (many2one) or [ids] (many2many)."""
+    if not value:
+        return []
+    if isinstance(value, list | tuple) and len(value) == 2 and isinstance(value[1], str):
+        return [value[0]]
+    return [i for i in value if isinstance(i, int)]

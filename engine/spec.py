@@ -63,6 +63,7 @@ class ModelRule:
     domain: list | None = None
     discriminator: list = field(default_factory=list)
     mode: str = "orm"  # how new records are written: orm (create) or sql (COPY)
+    duplicates: str | None = None  # the plan's duplicates option for this model; None: the plan's
     sequence: int | None = None
     fields: list = field(default_factory=list)
 
@@ -71,11 +72,12 @@ class ModelRule:
             self.source_model,
             self.target_model,
             self.module
-            if (self.domain or self.discriminator or self.mode != "orm")
+            if (self.domain or self.discriminator or self.mode != "orm" or self.duplicates)
             else ANY_MODULE,
             repr(self.domain or []),
             tuple(self.discriminator),
             self.mode,
+            self.duplicates or "",
             tuple(sorted(rule.key() for rule in self.fields)),
         )
 

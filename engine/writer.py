@@ -28,6 +28,9 @@ QUIET_CONTEXT = {
     "no_reset_password": True,
     "skip_sms": True,
 }
+# A company made by a run must not install its country's localisation on the spot: Odoo
+# installs modules "immediately" then, which commits and reloads the registry mid-batch.
+MODEL_CONTEXT = {"res.company": {"chart_template_load": True}}
 
 
 def error_message(exc):
@@ -49,7 +52,7 @@ class Writer:
         self.duplicates = duplicates
 
     def model(self, name):
-        return self.env[name].with_context(**QUIET_CONTEXT)
+        return self.env[name].with_context(**QUIET_CONTEXT, **MODEL_CONTEXT.get(name, {}))
 
     def create_batch(self, model_name, items):
         """Create ``items`` (key, vals); ``({key: new id}, {key: error message})``."""
@@ -77,7 +80,7 @@ class Writer:
                 failed[key] = error_message(exc)
         return created, failed
 
-    def update_batch(self, model_name, items):
+    def update_batch(self, model_name, items, duplicates=None):
         """Write ``items`` (key, target id, vals) per the duplicates policy.
 
         ``(updated keys, unchanged keys, kept keys, {key: error message})``: unchanged, the
@@ -85,7 +88,8 @@ class Writer:
         """
         if not items:
             return [], [], [], {}
-        if self.duplicates == "skip":
+        duplicates = duplicates or self.duplicates
+        if duplicates == "skip":
             return [], [], [key for key, _id, _vals in items], {}
         model = self.model(model_name)
         records = model.browse([target_id for _key, target_id, _vals in items]).exists()
@@ -103,7 +107,7 @@ class Writer:
                 name: value
                 for name, value in vals.items()
                 if not _same(record, name, value)
-                and (self.duplicates != "update_empty" or _empty(record[name]))
+                and (duplicates != "update_empty" or _empty(record[name]))
             }
             if diff:
                 changes.append((key, record, diff))

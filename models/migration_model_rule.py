@@ -53,6 +53,17 @@ class MigrationModelRule(models.Model):
         "straight into the table, then parent paths, computed fields and constraints, for "
         "plain models only (the validation says why a model is not one).",
     )
+    duplicates = fields.Selection(
+        selection=[
+            ("update", "Update them"),
+            ("skip", "Leave them as they are"),
+            ("update_empty", "Fill their empty fields only"),
+        ],
+        string="Records Migrated Before",
+        help="__duplicates__: what a run does with the records of this model migrated before "
+        "or matched on the target; empty: the plan's option. 'Leave them as they are' keeps "
+        "the target's own configuration (its taxes, units, users...) untouched.",
+    )
     field_rule_ids = fields.One2many(
         "migration.field.rule", "model_rule_id", string="Statements", copy=True
     )

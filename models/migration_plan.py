@@ -1,20 +1,28 @@
 import logging
+from collections import namedtuple
 
 from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
-from odoo import api, fields, models
+from odoo import api, fields, models, release
 from odoo.exceptions import UserError, ValidationError
 
+from ..engine.apps import app_models
 from ..engine.bodies import check_body
-from ..engine.generator import generate_plan
+from ..engine.generator import Schemas, generate_plan
+from ..engine.resolver import IdMap, Resolver
+from ..engine.source_probe import SourceProbe
 from ..engine.spec import DEFAULT_OPTIONS, FieldRule, ModelRule, PlanSpec
 from ..engine.sql_writer import sql_mode_refusal
-from ..engine.validation import validate_plan
+from ..engine.transport import RemoteError
+from ..engine.validation import run_order, validate_plan
+from ..engine.versions import VersionChanges, load_changes
+from ..engine.wildcards import wildcard_left_out
 from ..engine.yaml_io import Catalog, dump_plan, parse_plan
 from .migration_field_rule import check_body_access
 
 _logger = logging.getLogger(__name__)
 
+PlanFacts = namedtuple("PlanFacts", "source_schema target_schema xmlid_models probe left_out")
 RUN_LOCK_CLASS = 0x52444D  # "RDM": the first key of the plans' advisory locks
 SCHEMA_ATTRIBUTES = ["type", "relation", "required", "store", "selection", "string"]
 
@@ -155,6 +163,7 @@ class MigrationPlan(models.Model):
                     domain=rule._domain_list(),
                     discriminator=rule._discriminator_list(),
                     mode=rule.mode,
+                    duplicates=rule.duplicates or None,
                     sequence=rule.sequence,
                     fields=[
                         FieldRule(
@@ -196,6 +205,8 @@ class MigrationPlan(models.Model):
                         "domain": repr(rule.domain) if rule.domain is not None else False,
                         "discriminator": ", ".join(rule.discriminator) or False,
                         "mode": rule.mode,
+                        "duplicates": rule.duplicates or False,
+                        **({"sequence": rule.sequence} if rule.sequence is not None else {}),
                         "field_rule_ids": [
                             fields.Command.create(
                                 {
@@ -227,7 +238,10 @@ class MigrationPlan(models.Model):
             if not model._abstract and model._table
         }
         modules = self.env["ir.module.module"].sudo().search_fetch([], ["name"]).mapped("name")
-        return Catalog(models=registry.models.keys(), tables=tables, modules=modules)
+        fields_ = {name: set(model._fields) for name, model in registry.items()}
+        return Catalog(
+            models=registry.models.keys(), tables=tables, modules=modules, fields=fields_
+        )
 
     @api.model
     def _parse_yaml(self, text):
@@ -287,6 +301,8 @@ class MigrationPlan(models.Model):
                 description["compute"] = bool(field.compute) and field.readonly
                 description["inherited"] = bool(field.inherited)
                 description["has_default"] = field.default is not None
+                if field.type == "many2many":
+                    description["relation_table"] = field.relation
             schema[name] = descriptions
         return schema
 
@@ -323,6 +339,59 @@ class MigrationPlan(models.Model):
         )
         return source_schema, target_schema, xmlid_models
 
+    def _target_xmlids(self, target_model, names):
+        """The external ids among ``names`` ([(module, name)]) the target has for records of
+        ``target_model``."""
+        if not names:
+            return set()
+        self.env.cr.execute(
+            "SELECT module, name FROM ir_model_data WHERE model = %s"
+            " AND (module, name) IN (SELECT * FROM unnest(%s::varchar[], %s::varchar[]))",
+            [target_model, [m for m, _n in names], [n for _m, n in names]],
+        )
+        return set(self.env.cr.fetchall())
+
+    def _facts(self, spec, transport=None):
+        """What the checks of ``spec`` need: both schemas, the models with external ids on
+        both sides, the source's data (a ``SourceProbe``), and what its wildcards leave out."""
+        self.ensure_one()
+        source_schema, target_schema, xmlid_models = self._schemas(spec)
+        if transport is None:
+            transport = self.source_id._remote_call(lambda t: t)
+        probe = SourceProbe(transport, self._target_xmlids, spec.options["active_test"])
+        try:
+            left_out = wildcard_left_out(spec, source_schema, target_schema, probe, xmlid_models)
+        except RemoteError as exc:
+            raise UserError(
+                self.env._(
+                    "Cannot reach the source %(name)s: %(error)s",
+                    name=self.source_id.name,
+                    error=exc,
+                )
+            ) from exc
+        return PlanFacts(source_schema, target_schema, xmlid_models, probe, left_out)
+
+    def _problems(self, spec, facts):
+        try:
+            return validate_plan(
+                spec,
+                facts.source_schema,
+                facts.target_schema,
+                facts.xmlid_models,
+                self._installed_modules(),
+                sql_refusals=self._sql_refusals(spec),
+                probe=facts.probe,
+                left_out=facts.left_out,
+            )
+        except RemoteError as exc:
+            raise UserError(
+                self.env._(
+                    "Cannot reach the source %(name)s: %(error)s",
+                    name=self.source_id.name,
+                    error=exc,
+                )
+            ) from exc
+
     def _sql_refusals(self, spec):
         """{target model: why sql mode is unsafe for it} of the rules in sql mode."""
         return {
@@ -348,16 +417,20 @@ class MigrationPlan(models.Model):
         """
         self.ensure_one()
         spec = self._to_spec()
-        source_schema, target_schema, xmlid_models = self._schemas(spec)
-        problems = validate_plan(
-            spec,
-            source_schema,
-            target_schema,
-            xmlid_models,
-            self._installed_modules(),
-            sql_refusals=self._sql_refusals(spec),
-        )
+        facts = self._facts(spec)
+        problems = self._problems(spec, facts)
         self._store_findings(problems, origin="validation")
+        # the rules show the order a run writes them in
+        order = run_order(
+            spec,
+            facts.source_schema,
+            facts.target_schema,
+            self._installed_modules(),
+            facts.left_out,
+        )
+        for rule in self.model_rule_ids:
+            if rule.source_model in order:
+                rule.sequence = (order.index(rule.source_model) + 1) * 10
         has_error = any(problem.severity == "error" for problem in problems)
         self.state = "draft" if has_error else "validated"
         return [
@@ -536,23 +609,95 @@ class MigrationPlan(models.Model):
     # -- generation -------------------------------------------------------------------------------
 
     @api.model
-    def generate(self, source, model_names=None, name=None):
-        """A new plan proposed from both schemas for ``model_names`` (default: every source
-        model with records, minus technical ones), then validated."""
-        if not model_names:
-            model_names = source._models_with_records()
-        source_schema = source._fetch_schema(model_names, SCHEMA_ATTRIBUTES)
-        relations = {
-            desc["relation"]
-            for fields_ in source_schema.values()
-            for desc in fields_.values()
-            if desc.get("relation")
-        }
-        target_schema = self._target_schema(set(model_names) | relations)
-        spec, notes = generate_plan(model_names, source_schema, target_schema, name=name)
+    def generate(self, source, model_names=None, name=None, apps=None):
+        """A new plan proposed for ``model_names``, or for the models of ``apps`` (module
+        names: each app's models that hold records on the source), or for every source model
+        with records; closed over its relations (see ``engine/generator.py``), then validated."""
+        transport = source._remote_call(lambda t: t)
+        try:
+            if apps:
+                model_names = app_models(transport, apps)
+            elif not model_names:
+                model_names = source._models_with_records()
+            schemas = self._generator_schemas(transport, source)
+            if apps:  # with records, and not a report (a view on the target)
+                model_names = [
+                    m
+                    for m in model_names
+                    if schemas.has_records(m) and (m not in self.env or _has_table(self.env[m]))
+                ]
+            version = source._read_remote_version(transport) or "18.0"
+            changes = VersionChanges(load_changes(), version, release.version_info[0])
+            spec, notes = generate_plan(model_names, schemas, changes, name=name)
+        except RemoteError as exc:
+            raise UserError(
+                self.env._(
+                    "Cannot reach the source %(name)s: %(error)s", name=source.name, error=exc
+                )
+            ) from exc
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
         values = self._values_from_spec(spec)
         values.update(name=name or self.env._("Plan from %s", source.name), source_id=source.id)
         plan = self.create(values)
         plan._store_findings(notes, origin="generator")
         plan.validate()
         return plan
+
+    @api.model
+    def _generator_schemas(self, transport, source):
+        """What the generator asks of both databases, asked once per model."""
+        source_fields, counts = {}, {}
+        probe = SourceProbe(transport, self._target_xmlids)
+
+        def source_fields_of(model):
+            if model not in source_fields:
+                try:
+                    source_fields[model] = transport.fields_get(model, SCHEMA_ATTRIBUTES)
+                except RemoteError as exc:
+                    if exc.kind != "server":
+                        raise
+                    source_fields[model] = None
+            return source_fields[model]
+
+        def target(model):
+            if model not in self.env or not _has_table(self.env[model]):
+                return None
+            return self._target_schema([model])[model]
+
+        def inherits(model):
+            return dict(self.env[model]._inherits) if model in self.env else {}
+
+        def has_records(model):
+            if model not in counts:
+                try:
+                    counts[model] = transport.search_count(
+                        model, [], context={"active_test": False}
+                    )
+                except RemoteError as exc:
+                    if exc.kind != "server":
+                        raise
+                    counts[model] = 0
+            return counts[model]
+
+        def unresolved(model, field_name, relation, names):
+            used = probe.values_used(model, field_name)
+            if not used:  # none, or the source cannot tell: nothing to leave out
+                return 0
+            id_map = IdMap(self.env.cr, source.id)
+            discriminators = {relation: (relation, names)} if relation in self.env else {}
+            resolver = Resolver(self.env, transport, id_map, discriminators, {})
+            resolver.resolve({(relation, source_id, relation) for source_id in used})
+            return sum(n for i, n in used.items() if not resolver.get(relation, i, relation))
+
+        return Schemas(source_fields_of, target, inherits, has_records, unresolved)
+
+
+def _has_table(model):
+    """A model whose records are rows of a table of its own (not a report's view)."""
+    return (
+        model._auto
+        and not model._abstract
+        and not model._transient
+        and not getattr(model, "_table_query", None)
+    )

@@ -9,6 +9,8 @@ BUILD=$REPO/.build
 # shellcheck source=/dev/null
 . "$BUILD/env.sh"
 TEST_DB=${TEST_DB:-rdm_test}
+# the applications whole-app migrations are tested into (a target with them, no demo data)
+TEST_APPS=${TEST_APPS:-sale_management,purchase,stock}
 ODOO=("$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$BUILD/odoo.conf")
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
@@ -17,7 +19,7 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     rm -rf "$BUILD/data/filestore/$TEST_DB"
     log=$BUILD/install.log
     rm -f "$log"
-    "${ODOO[@]}" -d "$TEST_DB" -i remote_data_migration --without-demo=all \
+    "${ODOO[@]}" -d "$TEST_DB" -i "remote_data_migration,$TEST_APPS" --without-demo=all \
         --stop-after-init --log-level=info --logfile="$log"
     if grep -E "^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) " "$log"; then
         echo "[test] FAILED: the install log ($log) has the WARNING/ERROR lines above" >&2

@@ -59,12 +59,22 @@ def odoo_major_version(src):
 
 
 class SourceServer:
-    def __init__(self, database=None, generated=GENERATED_PARTNERS, detached=False):
+    def __init__(
+        self,
+        database=None,
+        generated=GENERATED_PARTNERS,
+        detached=False,
+        src=None,
+        python=None,
+        modules=("contacts",),
+    ):
         default_src = Path(odoo.__file__).resolve().parent.parent
-        self.src = Path(os.environ.get("SOURCE_ODOO_SRC") or default_src).resolve()
-        self.python = os.environ.get("SOURCE_PYTHON") or sys.executable
+        self.src = Path(src or os.environ.get("SOURCE_ODOO_SRC") or default_src).resolve()
+        self.python = python or os.environ.get("SOURCE_PYTHON") or sys.executable
         self.major = odoo_major_version(self.src)
-        self.database = database or f"rdm_source_{self.major}"
+        self.modules = list(modules)
+        suffix = "" if self.modules == ["contacts"] else "_apps"
+        self.database = database or f"rdm_source_{self.major}{suffix}"
         self.generated = generated
         self.detached = detached  # outlives this process (make demo leaves it serving)
         self.login = LOGIN
@@ -107,10 +117,13 @@ class SourceServer:
 
     def _database_ready(self):
         try:
-            rows = self.sql("SELECT state FROM ir_module_module WHERE name = 'contacts'")
+            rows = self.sql(
+                "SELECT count(*) FROM ir_module_module WHERE name = ANY(%s) AND state = 'installed'",
+                [self.modules],
+            )
         except psycopg2.Error:
             return False
-        return rows == [("installed",)]
+        return rows == [(len(self.modules),)]
 
     def ensure_database(self):
         if self._database_ready():
@@ -118,7 +131,9 @@ class SourceServer:
         _logger.info("creating source database %s with Odoo %s", self.database, self.major)
         subprocess.run(["dropdb", "--if-exists", self.database], check=True)
         subprocess.run(
-            self._odoo_command("-d", self.database, "-i", "contacts", "--stop-after-init"),
+            self._odoo_command(
+                "-d", self.database, "-i", ",".join(self.modules), "--stop-after-init"
+            ),
             check=True,
             stdin=subprocess.DEVNULL,
         )
@@ -173,6 +188,8 @@ class SourceServer:
 
     def _generate_partners(self):
         """Enough source partners for paging tests; created once, kept with the database."""
+        if not self.generated:
+            return
         client = self.transport()
         existing = client.search_count("res.partner", [("ref", "=like", "RDM-GEN-%")])
         missing = range(existing, self.generated)
@@ -244,3 +261,48 @@ def get_source_server():
     if _server is None:
         _server = SourceServer().start()
     return _server
+
+
+# The source of whole applications: an older Odoo (17.0 by default) with the apps and their
+# demo data. APPS_SOURCE_ODOO_SRC and APPS_SOURCE_PYTHON choose another (16.0 needs its own
+# interpreter).
+APPS = ("sale_management", "purchase", "stock")
+DEFAULT_APPS_SOURCE = "/opt/odoo/17.0"
+_apps_server = None
+
+
+def get_apps_source_server():
+    """The running source of applications, started on first use; its database is made once
+    (the apps and their demo data, two orders locked as users lock them) and kept."""
+    global _apps_server
+    if _apps_server is None:
+        src = os.environ.get("APPS_SOURCE_ODOO_SRC") or DEFAULT_APPS_SOURCE
+        if not (Path(src) / "odoo-bin").exists():
+            raise RuntimeError(
+                f"no Odoo source tree at {src} for the applications' source: make setup puts "
+                "Odoo 17.0 there, or set APPS_SOURCE_ODOO_SRC"
+            )
+        server = SourceServer(
+            src=src,
+            python=os.environ.get("APPS_SOURCE_PYTHON"),
+            modules=APPS,
+            generated=0,
+        )
+        _apps_server = server.start()
+        _lock_two_orders(_apps_server)
+    return _apps_server
+
+
+def _lock_two_orders(server):
+    """Two confirmed sale orders locked, as users lock them (16.0: done; 17.0+: locked)."""
+    client = server.transport("jsonrpc")  # the lock methods return None: XML-RPC cannot say it
+    if server.major < 17:
+        locked, method = [("state", "=", "done")], "action_done"
+    else:
+        locked, method = [("locked", "=", True)], "action_lock"
+    missing = 2 - client.search_count("sale.order", locked)
+    if missing > 0:
+        orders = client.call(
+            "sale.order", "search", [("state", "=", "sale")], limit=missing, order="id"
+        )
+        client.call("sale.order", method, orders)
