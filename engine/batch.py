@@ -9,6 +9,7 @@ is a log line with its source id, the statement or constraint, and the values.
 from .bodies import NewId
 from .sql_writer import create_with_fallback
 from .transformer import RowFailure, RowSkipped, dump_values, raw_ids
+from .writer import CONCURRENCY_ERRORS, error_message
 
 
 class BatchWork:
@@ -38,7 +39,7 @@ class BatchWork:
                 outcomes.update(self._write_wave(wave))
         else:
             outcomes = self._write_wave(prepared)
-        if compiled.deferred:
+        if compiled.has_second_pass:
             later = waiting if compiled.only_self_references_deferred else outcomes
             self.ctx.pending.add(
                 self.model,
@@ -260,7 +261,28 @@ class BatchWork:
         for source_id in changed - failed:
             if outcomes.get(source_id) == "unchanged":
                 journal.move(self.model, "unchanged", "updated")
+        if compiled.finish:
+            self._finish(rows, targets, outcomes, failed)
         ctx.pending.remove(self.model, source_ids)
+
+    def _finish(self, rows, targets, outcomes, failed):
+        """The rule's finish body on each record of ``rows`` the second pass did not fail."""
+        model = self.ctx.writer.model(self.compiled.target_model)
+        for row in rows:
+            target_id = targets.get((row["id"], self.compiled.target_model))
+            if row["id"] in failed or not target_id:
+                continue
+            try:
+                with self.ctx.env.cr.savepoint():
+                    self.compiled.finish(model.browse(target_id), row)
+                    model.env.flush_all()
+            except CONCURRENCY_ERRORS:  # the run retries the whole batch
+                raise
+            except Exception as exc:  # noqa: BLE001 - a record the finish refuses fails alone
+                self.journal.fail(
+                    self.model, row["id"], f"finish: {error_message(exc)}",
+                    was=outcomes.get(row["id"]), statement="__finish__", values=dump_values(row),
+                )  # fmt: skip
 
 
 def unreadable_of(rows):

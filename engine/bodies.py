@@ -10,6 +10,7 @@ opcodes) and runs once; the defined function is then called per record, so a run
 for the check once per statement, not once per row.
 """
 
+import ast
 import re
 import textwrap
 from collections import OrderedDict
@@ -17,8 +18,10 @@ from collections import OrderedDict
 from odoo.tools.safe_eval import safe_eval, test_python_expr
 
 BODY_FUNCTION = "_rdm_body"
-# What a statement's body sees as arguments; hooks get none of the row names.
+# What a statement's body sees as arguments; hooks get none of the row names; a model's
+# finish body gets the target record and the source row.
 ROW_ARGUMENTS = ("source_row", "target_rows")
+FINISH_ARGUMENTS = ("record", "source_row")
 # The other names of MAPPING.md, provided per run by the runner (see ``body_globals``).
 RUN_NAMES = ("newid", "ref", "sql", "source", "env")
 HELPER_NAMES = ("concat", "const", "val", "map_val", "num", "bool_val", "cond", "split")
@@ -74,6 +77,35 @@ def _refused_names(text, arguments):
             "the run commits after each batch"
         )
     return None
+
+
+def source_keys(body):
+    """The source fields a body names as ``source_row['x']`` or ``source_row.get('x')``."""
+    try:
+        tree = ast.parse(textwrap.dedent(body))
+    except SyntaxError:
+        return set()
+    keys = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and _is_source_row(node.value):
+            key = node.slice
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and _is_source_row(node.func.value)
+            and node.args
+        ):
+            key = node.args[0]
+        else:
+            continue
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            keys.add(key.value)
+    return keys
+
+
+def _is_source_row(node):
+    return isinstance(node, ast.Name) and node.id == "source_row"
 
 
 def compile_body(body, names, arguments=ROW_ARGUMENTS, filename="<statement>"):
@@ -172,6 +204,10 @@ def system_only_uses(spec):
     for hook, body in sorted(spec.hooks.items()):
         uses += [(f"{hook} hook", n) for n in sorted(body_names(body or "", ()) & SYSTEM_NAMES)]
     for rule in spec.models:
+        if rule.finish:
+            where = f"{rule.source_model}.__finish__"
+            names = body_names(rule.finish, FINISH_ARGUMENTS) & SYSTEM_NAMES
+            uses += [(where, name) for name in sorted(names)]
         for statement in rule.fields:
             if statement.statement == "python" and statement.body:
                 where = f"{rule.source_model}.{statement.source_field}"

@@ -33,9 +33,27 @@ REFERENCE_DISCRIMINATORS = {
     "stock.route": ["name", "company_id"],
     "stock.rule": ["name", "route_id", "company_id"],
     "product.removal": ["method"],
+    # made with the taxes, and the fields tracked values point to
+    "account.tax.repartition.line": ["tax_id", "document_type", "repartition_type", "sequence"],
+    "ir.model.fields": ["model", "name"],
+    "ir.model": ["model"],
 }
-# Matched on the target by external id only (no natural key): users' groups.
-MATCHED_BY_XMLID = ("res.groups",)
+# Matched on the target by external id only, never proposed: users' groups, message
+# subtypes, and what the target's own modules and chart of accounts define (tax reports,
+# account groups, reconciliation models).
+MATCHED_BY_XMLID = (
+    "res.groups",
+    "mail.message.subtype",
+    "account.report",
+    "account.report.line",
+    "account.report.expression",
+    "account.report.column",
+    "account.report.external.value",
+    "account.group",
+    "account.root",
+    "account.reconcile.model",
+    "account.reconcile.model.line",
+)
 # Configuration: matched by external id, then by these fields; created when missing.
 CONFIG_DISCRIMINATORS = {
     "res.company": ["name"],
@@ -70,14 +88,14 @@ CONFIG_DISCRIMINATORS = {
     "account.analytic.plan": ["name"],
     "account.analytic.account": ["name"],
     "account.payment.method": ["code", "payment_type"],
-    "account.payment.method.line": ["name", "payment_type"],
+    "account.payment.method.line": ["journal_id", "payment_method_id"],
+    "mail.activity.type": ["name"],
     "account.cash.rounding": ["name"],
     "stock.warehouse": ["code", "company_id"],
     "stock.location": ["complete_name", "company_id"],
     "stock.package.type": ["name"],
     "stock.storage.category": ["name"],
     "sale.order.template": ["name"],
-    "mail.activity.type": ["name"],
     "payment.provider": ["code"],
     "payment.method": ["code"],
     "delivery.carrier": ["name"],
@@ -114,6 +132,8 @@ MADE_WITH = {"stock.location": ("res.company", "stock.warehouse")}
 # Records the target derives from others, or whose history it must replay (stock levels,
 # moves, valuation): not proposed; a note says why.
 DERIVED = {
+    "account.bank.statement.line": "their entries are migrated as entries; reconcile statements on the target",
+    "account.bank.statement": "their lines' journal entries are migrated as entries",
     "stock.quant": "stock levels are the target's sum of its moves: set them with an inventory adjustment",
     "stock.move": "stock moves are made by confirming and validating transfers on the target",
     "stock.move.line": "stock move lines are made by validating transfers on the target",
@@ -121,6 +141,66 @@ DERIVED = {
     "stock.valuation.layer": "valuation layers are made by validating stock moves on the target",
     "stock.quant.package": "packages hold quants, which the target makes",
 }
+# Journal entries as they were: made as drafts (their items written into them batch by
+# batch), then posted, or cancelled, under their own name and date by the finish body once
+# whole; never rewritten by a later run (a posted entry cannot be). Their reconciliations
+# and payments likewise.
+POST_AS_ON_SOURCE = (
+    "state = {values!r}.get(source_row['state'], source_row['state'])\n"
+    "if record.state == 'draft' and state == 'posted':\n"
+    "    record.action_post()\n"
+    "elif record.state == 'draft' and state == 'cancel':\n"
+    "    record.button_cancel()\n"
+)
+STATE_AS_ON_SOURCE = (
+    "state = {values!r}.get(source_row['state'], source_row['state'])\n"
+    "if record.state != state:\n"
+    "    record.write({{'state': state}})\n"
+)
+RULE_OPTIONS = {
+    "account.move": {"duplicates": "skip", "finish": POST_AS_ON_SOURCE},
+    "purchase.order": {"finish": STATE_AS_ON_SOURCE},
+    "account.move.line": {"duplicates": "skip"},
+    "account.partial.reconcile": {"duplicates": "skip"},
+    "account.full.reconcile": {"duplicates": "skip"},
+    "account.payment": {"duplicates": "skip"},
+}
+# Statements known by name: (model, field) -> Python body of the target field.
+KNOWN_BODIES = {}
+# A full reconciliation is made with its items and partials (its create links them, and
+# needs them): its one2many fields are written from its side, theirs point to it by itself.
+WRITTEN_FROM_HERE = {
+    "account.full.reconcile": ("reconciled_line_ids", "partial_reconcile_ids"),
+}
+# The fields of an attachment its content makes (file, checksum, size, index).
+ATTACHMENT_LEFT_OUT = (
+    "raw", "store_fname", "db_datas", "checksum", "file_size", "index_content", "access_token"
+)  # fmt: skip
+KNOWN_LEFT_OUT.update(
+    {
+        ("account.move", name): "set by posting"
+        for name in ("payment_state", "posted_before", "inalterable_hash", "secure_sequence_number")
+    }
+    | {
+        ("account.move.line", "full_reconcile_id"): "set by the full reconciliation's create",
+        (
+            "account.partial.reconcile",
+            "full_reconcile_id",
+        ): "set by the full reconciliation's create",
+        ("mail.message", "notified_partner_ids"): "written by mail with its notifications",
+        # made as drafts (the default), then posted or confirmed by the rule's finish body
+        ("account.move", "state"): "written by the finish body",
+        # a confirmed order logs each line added to it
+        ("purchase.order", "state"): "written by the finish body",
+    }
+)
+# The history of the migrated documents: their chatter, tracked changes and attachments,
+# with model and res_id remapped; those of records not migrated are skipped, counted.
+HISTORY = {
+    "ir.attachment": ("res_model", "res_id", [("res_field", "=", False)]),
+    "mail.message": ("model", "res_id", []),
+}
+HISTORY_LEFT_OUT = {"ir.attachment": ATTACHMENT_LEFT_OUT}
 # Links into these are not data of the migration (attachments, messages, actions, ...).
 TECHNICAL_PREFIXES = (
     "ir.",
@@ -160,7 +240,8 @@ class Schemas:
 
     ``source_fields(model)`` and ``target_fields(model)``: ``fields_get``-like descriptions,
     None when the database has no such model (the target: no table of its own);
-    ``target_inherits(model)``: ``{parent model: link field}``; ``has_records(model)``;
+    ``target_inherits(model)``: ``{parent model: link field}``; ``has_records(model)``: how
+    many, None when the source's user cannot read them;
     ``unresolved(model, field, relation, discriminator)``: how many source records point
     through ``field`` to records the target does not have (by external id or
     ``discriminator``).
@@ -174,9 +255,10 @@ class Schemas:
         self.unresolved = unresolved
 
 
-def generate_plan(models, schemas, changes=None, name=None):
-    """``(PlanSpec, notes)`` for the source ``models``: notes are Problems (info, warning)."""
-    return _Generator(schemas, changes).generate(models, name)
+def generate_plan(models, schemas, changes=None, name=None, history=False):
+    """``(PlanSpec, notes)`` for the source ``models``: notes are Problems (info, warning).
+    ``history``: with the messages and attachments of the documents migrated."""
+    return _Generator(schemas, changes).generate(models, name, history)
 
 
 class _Generator:
@@ -190,22 +272,50 @@ class _Generator:
         self.queued = set()
         self.splits = set()  # models whose rows also make their _inherits parent record
         self.tables = {}  # many2many relation table -> [(model, field)] writing it
+        self.dropped = {}  # model -> why it cannot be proposed after all
 
     def note(self, message, model, field="", severity="info"):
         key = f"{model}.{field}" if field else model
         self.notes.append(Problem(message, key=key, severity=severity, model=model, field=field))
 
-    def generate(self, models, name):
+    def generate(self, models, name, history=False):
         self.chosen = [m for m in models if self.schemas.source_fields(m) is not None]
-        queue = list(self.chosen)
-        self.queued = set(queue)
+        self.close(self.chosen)
+        if history:
+            documents = [m for m, rule in self.rules.items() if not rule.is_reference_only]
+            self.close([m for m in HISTORY if self.schemas.source_fields(m) is not None])
+            for model in HISTORY:
+                if model in self.rules:
+                    self.history_rule(self.rules[model], documents)
+        return self.spec(name), self.notes
+
+    def close(self, models):
+        """Propose ``models``, then every model they need, until none is missing."""
+        queue = [m for m in models if m not in self.queued]
+        self.queued |= set(queue)
         while queue:
             model = queue.pop(0)
             for relation in self.propose(model):
                 if relation not in self.queued:
                     self.queued.add(relation)
                     queue.append(relation)
-        return self.spec(name), self.notes
+
+    def history_rule(self, rule, documents):
+        """Messages or attachments of the migrated documents only, each remapped to its
+        document; those of a document not migrated are skipped."""
+        model_field, id_field, domain = HISTORY[rule.source_model]
+        rule.domain = [(model_field, "in", sorted(documents))] + domain
+        rule.unresolved = "skip"
+        rule.fields = [f for f in rule.fields if f.source_field != id_field]
+        rule.fields.append(
+            FieldRule(id_field, rule.target_model, id_field, "ref", argument=model_field)
+        )
+        for name in HISTORY_LEFT_OUT.get(rule.source_model, ()):
+            self.forget(rule, name)
+        if rule.source_model == "ir.attachment":  # the content, not stored as a field
+            rule.fields.append(FieldRule("datas", rule.target_model, "datas"))
+        for document in documents:  # after every document, which their res_id points to
+            self.edges.append(Edge(rule.source_model, "", document, required=True))
 
     # -- one model ------------------------------------------------------------------------------
 
@@ -246,20 +356,76 @@ class _Generator:
         rule.discriminator = [name for name in rule.discriminator if name in target_fields]
         if model in CONFIG_DISCRIMINATORS:
             rule.duplicates = "skip"  # what the target has stays as it is
+        options = RULE_OPTIONS.get(model, {})
+        rule.duplicates = options.get("duplicates", rule.duplicates)
+        if options.get("finish"):
+            fate = self.changes.field_fate(model, "state") if self.changes else None
+            values = {
+                old: new["state"]
+                for old, new in (fate.values if fate else {}).items()
+                if "state" in new
+            }
+            rule.finish = options["finish"].format(values=values)
         rule.fields.append(FieldRule(WILDCARD, target_model, None))
         self.rules[model] = rule
         for maker in MADE_WITH.get(model, ()):
             self.edges.append(Edge(model, "", maker, required=True))  # order only
         needed = self.inherited_parents(rule, source_fields, target_fields)
         for field_name, source_desc in sorted(source_fields.items()):
-            if field_name in MAGIC or not source_desc.get("store", True):
+            if field_name in MAGIC:
+                continue
+            if not source_desc.get("store", True):
+                self.from_related(rule, field_name, source_desc, target_fields)
                 continue
             needed += self.field_statements(rule, field_name, source_desc, target_fields)
+        for name in WRITTEN_FROM_HERE.get(model, ()):
+            relation = source_fields.get(name, {}).get("relation")
+            if relation and name in target_fields:
+                rule.fields = [f for f in rule.fields if f.source_field != name]
+                rule.fields.append(FieldRule(name, target_model, name))
+                self.edges.append(Edge(model, name, relation, required=True))
+                needed.append(relation)
         return needed
+
+    def from_related(self, rule, field_name, source_desc, target_fields):
+        """A field the source holds only through a related field that the target stores
+        itself (a payment's journal, date, memo and state were its entry's, through
+        _inherits, before 18.0): copied when the target requires it or the version table
+        changed it."""
+        fate = self.changes.field_fate(rule.source_model, field_name) if self.changes else None
+        target_name = fate.field if fate else field_name
+        desc = target_fields.get(target_name) or {}
+        writable = (
+            desc.get("store", True) and not desc.get("compute") and desc.get("type") != "one2many"
+        )
+        if (
+            not desc
+            or not writable
+            or desc.get("inherited")
+            or source_desc.get("type") == "one2many"
+        ):
+            return
+        if not (desc.get("required") and not desc.get("has_default")) and not (
+            fate and fate.entries
+        ):
+            return
+        if any(f.source_field == field_name for f in rule.fields):
+            return
+        if fate and fate.values:
+            self.value_map(rule, field_name, fate, target_fields)
+        else:
+            rule.fields.append(FieldRule(field_name, rule.target_model, target_name))
 
     def field_statements(self, rule, field_name, source_desc, target_fields):
         """Statements of one source field; returns the models it needs that are new."""
         model, target_model = rule.source_model, rule.target_model
+        if (model, field_name) in KNOWN_BODIES:
+            body = KNOWN_BODIES[(model, field_name)]
+            rule.fields.append(FieldRule(field_name, target_model, field_name, "python", body=body))
+            return []
+        if (model, field_name) in KNOWN_LEFT_OUT:
+            self.forget(rule, field_name)
+            return []
         fate = self.changes.field_fate(model, field_name) if self.changes else None
         target_name = fate.field if fate else field_name
         if fate and fate.entries:
@@ -290,6 +456,15 @@ class _Generator:
     def relation_statement(self, rule, field_name, relation, target_desc):
         model = rule.source_model
         verdict = self.relation_verdict(relation)
+        if verdict == "follow" and self.schemas.has_records(relation) is None:
+            if target_desc.get("required"):  # its records cannot be made: not proposed
+                self.dropped[model] = (
+                    f"its required {field_name} points to {relation}, which the source's user cannot read"
+                )
+            self.forget(rule, field_name)
+            self.note(f"left out: the source's user cannot read {relation}", model, field_name,
+                      severity="warning")  # fmt: skip
+            return []
         if (
             verdict == "follow"
             and relation in MASTER_DATA
@@ -333,7 +508,13 @@ class _Generator:
         if target_desc.get("compute"):
             return "computed"
         relation = source_desc.get("relation")
-        if relation and relation.startswith(TECHNICAL_PREFIXES) and relation not in self.queued:
+        known = (REFERENCE_DISCRIMINATORS, CONFIG_DISCRIMINATORS, MATCHED_BY_XMLID)
+        if (
+            relation
+            and relation.startswith(TECHNICAL_PREFIXES)
+            and relation not in self.queued
+            and not any(relation in table for table in known)
+        ):
             return "technical"
         return None
 
@@ -404,11 +585,26 @@ class _Generator:
             rule.fields.append(FieldRule(NO_SOURCE, rule.target_model, link, "python",
                                          body=f"return target_rows['{parent}']['id']"))  # fmt: skip
             for name, desc in sorted(target_fields.items()):
+                made = parent == "ir.attachment" and name in ATTACHMENT_LEFT_OUT
                 if desc.get("inherited") and name in source_fields and not desc.get("compute"):
-                    rule.fields.append(FieldRule(name, parent, name))
+                    if not made:
+                        rule.fields.append(FieldRule(name, parent, name))
         return needed
 
     # -- the plan -------------------------------------------------------------------------------
+
+    def forget_what_is_not_proposed(self):
+        """A relation to a model no rule proposes (not on the target, not readable, not
+        migrated for a reason noted): left out, else every record would fail on it."""
+        for edge in list(self.edges):
+            if edge.field and edge.target not in self.rules and edge.model in self.rules:
+                self.forget(self.rules[edge.model], edge.field)
+                self.edges.remove(edge)
+                self.note(
+                    f"left out: {edge.target} is not migrated (see its note)",
+                    edge.model,
+                    edge.field,
+                )
 
     def one_side_of_each_table(self, migrated):
         """``{(model, field, kept side)}``: the sides of many2many tables written twice, but
@@ -430,6 +626,10 @@ class _Generator:
 
     def spec(self, name):
         spec = PlanSpec(name=name)
+        for model, why in self.dropped.items():
+            self.rules.pop(model, None)
+            self.note(f"{model} is not proposed: {why}", model, severity="warning")
+        self.forget_what_is_not_proposed()
         migrated = [model for model, rule in self.rules.items() if not rule.is_reference_only]
         sides = self.one_side_of_each_table(migrated)
         dropped = {(model, field_name) for model, field_name, _kept in sides}

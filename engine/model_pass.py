@@ -59,7 +59,7 @@ class ModelPass:
         """Write the deferred fields of the records the first pass listed for it."""
         ctx, policy = self.ctx, policy or Policy()
         compiled = ctx.compiled(model)
-        if compiled.deferred:
+        if compiled.has_second_pass:
             work = BatchWork(ctx, compiled)
             ctx.journal.states[model] = "second_pass"
             for outcomes in ctx.pending.batches(model, ctx.options["batch_size"]):

@@ -45,10 +45,12 @@ def plan_order(models, edges, deferred=(), break_cycles=False):
             model: [e for e in active if e.model == model and e.target in pending]
             for model in remaining
         }
-        ready = [model for model in remaining if not needs[model]]
+        # the first model of the given order whose needs are met: the order is kept wherever
+        # no relation forces another
+        ready = next((model for model in remaining if not needs[model]), None)
         if ready:
-            result.models.extend(ready)
-            remaining = [model for model in remaining if model not in ready]
+            result.models.append(ready)
+            remaining.remove(ready)
             continue
         # Every remaining model waits on another: a cycle.
         cycle = _find_cycle(remaining, needs)

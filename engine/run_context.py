@@ -16,7 +16,7 @@ from .prefetch import prefetched
 from .resolver import IdMap, Resolver, source_xmlids
 from .sql_writer import SqlWriter
 from .transformer import CompiledRule
-from .writer import CONCURRENCY_ERRORS, Writer
+from .writer import CONCURRENCY_ERRORS, QUIET_CONTEXT, Writer
 
 _logger = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ class RunContext:
         deadline=None,
         left_out=None,
     ):
-        self.env = env
+        # Odoo recomputes what a batch changed when it flushes, and tracks the changes of
+        # tracked computed fields then (an order's total): the batch flushes in this context
+        self.env = env(context=dict(env.context, **QUIET_CONTEXT))
         self.transport = transport
         self.spec = spec
         self.options = spec.options
@@ -70,11 +72,11 @@ class RunContext:
         self.left_out = left_out or {}  # {(model, field): why its wildcard leaves it out}
         self.id_map = IdMap(env.cr, source_key, run_key)
         self.pending = PendingStore(env.cr, run_key) if run_key else MemoryPending()
-        self.writer = Writer(env, self.options.get("duplicates", "update"))
-        self.sql_writer = SqlWriter(env)
+        self.writer = Writer(self.env, self.options.get("duplicates", "update"))
+        self.sql_writer = SqlWriter(self.env)
         self.rules = [rule for rule in spec.models if not rule.is_reference_only]
         self.resolver = Resolver(
-            env,
+            self.env,
             transport,
             self.id_map,
             {
@@ -84,7 +86,7 @@ class RunContext:
             },
             {rule.source_model: rule.target_model for rule in self.rules},
         )
-        self.bodies = BodyNames(env, transport, self.resolver)
+        self.bodies = BodyNames(self.env, transport, self.resolver)
         self._compiled = {}
         self._reader = None
 
@@ -100,7 +102,7 @@ class RunContext:
                 self.bodies.names(),
                 self.bodies.helpers,
                 self.resolver,
-                self.options.get("unresolved", "error"),
+                rule.unresolved or self.options.get("unresolved", "error"),
                 self.left_out,
             )
             for name in compiled.missing_fields:
@@ -166,7 +168,9 @@ class RunContext:
             mark = self.journal.mark()
             try:
                 with self.env.cr.savepoint():
-                    return work()
+                    result = work()
+                    self.env.flush_all()  # recomputed quietly, and refused inside the batch
+                    return result
             except CONCURRENCY_ERRORS as exc:
                 self.journal.restore(mark)  # the batch is rolled back: so are its counts
                 if attempt == BATCH_TRIES:

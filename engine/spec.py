@@ -64,6 +64,8 @@ class ModelRule:
     discriminator: list = field(default_factory=list)
     mode: str = "orm"  # how new records are written: orm (create) or sql (COPY)
     duplicates: str | None = None  # the plan's duplicates option for this model; None: the plan's
+    unresolved: str | None = None  # the plan's unresolved option for this model; None: the plan's
+    finish: str = ""  # a Python body run on each record once it is whole (an entry posted)
     sequence: int | None = None
     fields: list = field(default_factory=list)
 
@@ -72,12 +74,21 @@ class ModelRule:
             self.source_model,
             self.target_model,
             self.module
-            if (self.domain or self.discriminator or self.mode != "orm" or self.duplicates)
+            if (
+                self.domain
+                or self.discriminator
+                or self.mode != "orm"
+                or self.duplicates
+                or self.unresolved
+                or self.finish
+            )
             else ANY_MODULE,
             repr(self.domain or []),
             tuple(self.discriminator),
             self.mode,
             self.duplicates or "",
+            self.unresolved or "",
+            self.finish.strip(),
             tuple(sorted(rule.key() for rule in self.fields)),
         )
 

@@ -12,7 +12,7 @@ import re
 
 from odoo.fields import Command, Date, Datetime
 
-from .bodies import NewId, compile_body
+from .bodies import FINISH_ARGUMENTS, NewId, compile_body, source_keys
 from .mapping import LOG_ACCESS_FIELDS, RELATIONAL_TYPES, expand_rule
 
 UNPADDED_YEAR = re.compile(r"^\d{1,3}-\d")
@@ -138,13 +138,23 @@ class CompiledRule:
                 self.self_references.append(value)
             if statement.statement == "defer" or self_reference:
                 self.deferred.append(value)
-            elif field.type == "one2many":
+            elif field.type == "one2many" and statement.from_wildcard:
                 continue  # written from the other side, by the model that holds the many2one
             else:
                 self.values.append(value)
         # bodies see the values copied before them
         self.values.sort(key=lambda v: v.statement.statement == "python")
         self.read_fields = sorted(read)
+        self.finish = None  # run on each record once it is whole, by the second pass
+        self.finish_fields = []
+        if rule.finish.strip():
+            self.finish = compile_body(
+                rule.finish,
+                names,
+                arguments=FINISH_ARGUMENTS,
+                filename=f"{rule.source_model}.__finish__",
+            )
+            self.finish_fields = sorted(source_keys(rule.finish) & set(source_fields))
         self.target_models = [rule.target_model] + sorted(
             {v.target_model for v in self.values + self.deferred} - {rule.target_model}
         )
@@ -155,8 +165,12 @@ class CompiledRule:
 
     @property
     def only_self_references_deferred(self):
-        """Whether the second pass has nothing to write but the parents left unresolved."""
-        return len(self.deferred) == len(self.self_references)
+        """Whether the second pass has nothing to do but the parents left unresolved."""
+        return len(self.deferred) == len(self.self_references) and not self.finish
+
+    @property
+    def has_second_pass(self):
+        return bool(self.deferred or self.finish)
 
     def self_referenced_ids(self, row):
         """The source ids of the same model this row points to through its parents."""
@@ -164,7 +178,7 @@ class CompiledRule:
 
     @property
     def deferred_read_fields(self):
-        return sorted({v.statement.source_field for v in self.deferred})
+        return sorted({v.statement.source_field for v in self.deferred} | set(self.finish_fields))
 
     # -- per batch -------------------------------------------------------------------------------
 

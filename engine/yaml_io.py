@@ -9,7 +9,7 @@ import textwrap
 
 import yaml
 
-from .bodies import check_body
+from .bodies import FINISH_ARGUMENTS, check_body
 from .spec import (
     ANY_MODULE,
     DEFAULT_OPTIONS,
@@ -31,7 +31,14 @@ SIMPLE_STATEMENTS = {
     "__moved__": "moved",
 }
 ARGUMENT_STATEMENTS = {"__fk__": "fk", "__ref__": "ref"}
-MODEL_KEYS = ("__query__", "__discriminator__", "__mode__", "__duplicates__")
+MODEL_KEYS = (
+    "__query__",
+    "__discriminator__",
+    "__mode__",
+    "__duplicates__",
+    "__unresolved__",
+    "__finish__",
+)
 MODES = ("orm", "sql")
 DOMAIN_OPERATORS = ("&", "|", "!")
 TERM_OPERATORS = (
@@ -343,14 +350,20 @@ class _Reader:
                 self.problem(f"__mode__ is one of {', '.join(MODES)}, not {value!r}", key, node)
                 return
             rule.mode = value
-        elif name == "__duplicates__":
-            choices = OPTION_CHOICES["duplicates"]
+        elif name in ("__duplicates__", "__unresolved__"):
+            option = name.strip("_")
+            value = "null" if value is None and option == "unresolved" else value
+            choices = OPTION_CHOICES[option]
             if value not in choices:
-                self.problem(
-                    f"__duplicates__ is one of {', '.join(choices)}, not {value!r}", key, node
-                )
+                self.problem(f"{name} is one of {', '.join(choices)}, not {value!r}", key, node)
                 return
-            rule.duplicates = value
+            setattr(rule, option, value)
+        elif name == "__finish__":
+            error = check_body(value, FINISH_ARGUMENTS) if isinstance(value, str) else "not a body"
+            if error:
+                self.problem(f"__finish__, a body of record and source_row: {error}", key, node)
+                return
+            rule.finish = textwrap.dedent(value).strip("\n")
         else:
             if (
                 not isinstance(value, list)
@@ -445,7 +458,14 @@ def _flow(value):
 def _rule_sections(rule):
     """``{module: {key: statement}}`` of one model rule, as the file writes them."""
     sections = {}
-    if rule.domain is not None or rule.discriminator or rule.mode != "orm" or rule.duplicates:
+    model_keys = (
+        rule.discriminator,
+        rule.mode != "orm",
+        rule.duplicates,
+        rule.unresolved,
+        rule.finish,
+    )
+    if rule.domain is not None or any(model_keys):
         section = sections.setdefault(rule.module or ANY_MODULE, {})
         if rule.domain is not None:
             section[f"{rule.source_model}.__query__"] = _Flow(_flow(term) for term in rule.domain)
@@ -455,6 +475,13 @@ def _rule_sections(rule):
             section[f"{rule.source_model}.__mode__"] = rule.mode
         if rule.duplicates:
             section[f"{rule.source_model}.__duplicates__"] = rule.duplicates
+        if rule.unresolved:
+            section[f"{rule.source_model}.__unresolved__"] = rule.unresolved
+        if rule.finish:
+            body = rule.finish.strip("\n")
+            section[f"{rule.source_model}.__finish__"] = (
+                _Literal(body + "\n") if "\n" in body else body
+            )
     for field_rule in rule.fields:
         section = sections.setdefault(field_rule.module or ANY_MODULE, {})
         source_key = f"{rule.source_model}.{field_rule.source_field}"

@@ -6,6 +6,7 @@ from . import migration_model_rule
 from . import migration_field_rule
 from . import migration_run
 from . import migration_run_execution
+from . import migration_run_comparison
 from . import migration_run_range
 from . import migration_run_pending
 from . import migration_run_model

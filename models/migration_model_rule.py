@@ -3,10 +3,12 @@ import ast
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..engine.bodies import FINISH_ARGUMENTS, check_body
 from ..engine.mapping import LOG_ACCESS_FIELDS
 from ..engine.planner import Edge, plan_order
 from ..engine.spec import ANY_MODULE
 from ..engine.yaml_io import domain_error
+from .migration_field_rule import check_body_access
 
 
 class MigrationModelRule(models.Model):
@@ -63,6 +65,23 @@ class MigrationModelRule(models.Model):
         help="__duplicates__: what a run does with the records of this model migrated before "
         "or matched on the target; empty: the plan's option. 'Leave them as they are' keeps "
         "the target's own configuration (its taxes, units, users...) untouched.",
+    )
+    unresolved = fields.Selection(
+        selection=[
+            ("error", "Fail the record"),
+            ("null", "Leave the field empty"),
+            ("skip", "Skip the record"),
+        ],
+        string="Unresolved References",
+        help="__unresolved__: what a reference of this model's records that cannot be resolved "
+        "does; empty: the plan's option. 'Skip' leaves out, counted, the messages and "
+        "attachments of records that are not migrated.",
+    )
+    finish_code = fields.Text(
+        string="Finish",
+        help="__finish__: a Python body run on each target record once the run wrote it whole "
+        "(its second pass included), with `record` and `source_row`; e.g. post the entries the "
+        "source had posted. A record it refuses fails, with its source id.",
     )
     field_rule_ids = fields.One2many(
         "migration.field.rule", "model_rule_id", string="Statements", copy=True
@@ -131,6 +150,17 @@ class MigrationModelRule(models.Model):
                 rule.display_name = f"{rule.source_model} → {rule.target_model}"
             else:
                 rule.display_name = rule.source_model or ""
+
+    @api.constrains("finish_code")
+    def _check_finish_code(self):
+        for rule in self.filtered("finish_code"):
+            where = self.env._("%s: the finish body", rule.source_model)
+            error = check_body(rule.finish_code, FINISH_ARGUMENTS)
+            if error:
+                raise ValidationError(
+                    self.env._("%(where)s does not compile: %(error)s", where=where, error=error)
+                )
+            check_body_access(self.env, rule.finish_code, where, FINISH_ARGUMENTS)
 
     @api.constrains("domain")
     def _check_domain(self):

@@ -164,6 +164,8 @@ class MigrationPlan(models.Model):
                     discriminator=rule._discriminator_list(),
                     mode=rule.mode,
                     duplicates=rule.duplicates or None,
+                    unresolved=rule.unresolved or None,
+                    finish=rule.finish_code or "",
                     sequence=rule.sequence,
                     fields=[
                         FieldRule(
@@ -206,6 +208,8 @@ class MigrationPlan(models.Model):
                         "discriminator": ", ".join(rule.discriminator) or False,
                         "mode": rule.mode,
                         "duplicates": rule.duplicates or False,
+                        "unresolved": rule.unresolved or False,
+                        "finish_code": rule.finish or False,
                         **({"sequence": rule.sequence} if rule.sequence is not None else {}),
                         "field_rule_ids": [
                             fields.Command.create(
@@ -628,7 +632,9 @@ class MigrationPlan(models.Model):
                 ]
             version = source._read_remote_version(transport) or "18.0"
             changes = VersionChanges(load_changes(), version, release.version_info[0])
-            spec, notes = generate_plan(model_names, schemas, changes, name=name)
+            spec, notes = generate_plan(
+                model_names, schemas, changes, name=name, history=bool(apps)
+            )
         except RemoteError as exc:
             raise UserError(
                 self.env._(
@@ -677,7 +683,8 @@ class MigrationPlan(models.Model):
                 except RemoteError as exc:
                     if exc.kind != "server":
                         raise
-                    counts[model] = 0
+                    # not a model of the source, or one its user may not read
+                    counts[model] = None if "AccessError" in exc.server_message else 0
             return counts[model]
 
         def unresolved(model, field_name, relation, names):

@@ -58,6 +58,15 @@ fi
 ODOO_SRC=$(cd "$ODOO_SRC" && pwd)
 say "Odoo 18.0 source: $ODOO_SRC"
 
+# --- Odoo 17.0: the source of the whole-application tests (it runs in the 18.0 virtualenv) ----
+APPS_SRC=${APPS_SOURCE_ODOO_SRC:-/opt/odoo/17.0}
+is_odoo_src() { [ -f "$1/odoo/release.py" ] && [ -f "$1/odoo-bin" ]; }
+if ! is_odoo_src "$APPS_SRC"; then
+    say "no Odoo source at $APPS_SRC: cloning Odoo's official 17.0 branch there"
+    git clone -q --depth 1 --branch 17.0 "$ODOO_GIT_URL" "$APPS_SRC" || die "Odoo 17.0 not found at $APPS_SRC (the whole-application tests' source). Unpack one there, set APPS_SOURCE_ODOO_SRC, or let this script clone $ODOO_GIT_URL (needs network)."
+fi
+say "applications' source (tests): $APPS_SRC"
+
 # --- system libraries the Python requirements build against, and the browser for tours --------
 if command -v dpkg >/dev/null 2>&1; then
     apt_install libldap2-dev libsasl2-dev libpq-dev chromium

@@ -290,7 +290,53 @@ def get_apps_source_server():
         )
         _apps_server = server.start()
         _lock_two_orders(_apps_server)
+        _pay_two_invoices(_apps_server)
+        _document_with_chatter(_apps_server)
     return _apps_server
+
+
+PAID_MARK = "RDM paid in the test set-up"
+CHATTER_MARK = "RDM chatter of the test set-up"
+
+
+def _pay_two_invoices(server):
+    """One customer invoice paid in full, another in part, by the payment wizard: payments,
+    their entries and the reconciliation between their items and the invoices'."""
+    client = server.transport("jsonrpc")
+    if client.search_count(
+        "account.payment", [("ref" if server.major < 18 else "memo", "=", PAID_MARK)]
+    ):
+        return
+    invoices = client.call(
+        "account.move", "search_read",
+        [("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("payment_state", "=", "not_paid")],
+        ["amount_residual"], order="id", limit=2,
+    )  # fmt: skip
+    for invoice, share in zip(invoices, (1.0, 0.5), strict=False):
+        context = {"active_model": "account.move", "active_ids": [invoice["id"]]}
+        wizard = client.call(
+            "account.payment.register", "create",
+            {"amount": round(invoice["amount_residual"] * share, 2), "communication": PAID_MARK},
+            context=context,
+        )  # fmt: skip
+        client.call("account.payment.register", "action_create_payments", [wizard], context=context)
+
+
+def _document_with_chatter(server):
+    """A message with an attachment on an invoice, as users leave them."""
+    client = server.transport("jsonrpc")
+    if client.search_count("mail.message", [("body", "like", CHATTER_MARK)]):
+        return
+    invoice = client.call("account.move", "search", [("move_type", "=", "out_invoice")], limit=1)[0]
+    attachment = client.call(
+        "ir.attachment", "create",
+        {"name": "signed-order.txt", "datas": "UkRNIHNpZ25lZCBvcmRlcg==",
+         "res_model": "account.move", "res_id": invoice},
+    )  # fmt: skip
+    client.call(
+        "account.move", "message_post", [invoice],
+        body=f"<p>{CHATTER_MARK}: the customer signed</p>", attachment_ids=[attachment],
+    )  # fmt: skip
 
 
 def _lock_two_orders(server):
