@@ -14,12 +14,16 @@ Three separate ``odoo-bin shell`` processes on the target (``rdm_bench_target``,
    with ``create`` in batches of the same size inside the target process (no network, no
    id map), then rolled back; the ratio of the migration's rate to it;
 3. the ``sql`` mode against the ORM mode on the plain tags (batches of 2,000: bulk loads
-   take big batches).
+   take big batches);
+4. the history of the migrated partners: 10,000 messages and 1,000 attachments of 100 KB
+   (their content read over the API and stored in the target's filestore), rows/s each.
 
 Not part of the tests. Needs ``make setup`` first.
 """
 
 import argparse
+import base64
+import os
 import sys
 from pathlib import Path
 
@@ -79,6 +83,46 @@ mapping:
     res.partner.*:
     res.partner.user_id: __forget__
     res.partner.message_main_attachment_id: __forget__
+"""
+
+HISTORY_MESSAGES = 10_000
+HISTORY_ATTACHMENTS = 1_000
+ATTACHMENT_BYTES = 100 * 1024
+HISTORY_PLAN = """
+format: 1
+plan: Bench history
+options:
+  batch_size: {batch_size}
+mapping:
+  '*':
+    mail.message.__query__: [["model", "=", "res.partner"], ["body", "=like", "<p>Bench message %"]]
+    mail.message.__unresolved__: skip
+    mail.message.model:
+    mail.message.res_id:
+      mail.message.res_id: __ref__ model
+    mail.message.body:
+    mail.message.message_type:
+    mail.message.subtype_id:
+    mail.message.author_id:
+    mail.message.date:
+    mail.message.record_name:
+    ir.attachment.__query__: [["res_model", "=", "res.partner"], ["name", "=like", "bench-%"]]
+    ir.attachment.__unresolved__: skip
+    ir.attachment.name:
+    ir.attachment.res_model:
+    ir.attachment.res_id:
+      ir.attachment.res_id: __ref__ res_model
+    ir.attachment.mimetype:
+    ir.attachment.datas:
+"""
+HISTORY = """
+import time
+source = env["migration.source"].search([("name", "=", "Bench source")], limit=1)
+plan = env["migration.plan"].import_yaml({plan!r}, source=source)
+env.cr.commit()
+started = time.monotonic()
+run = plan.run()
+extra = {{"wall": time.monotonic() - started}}
 """
 
 TAGS_PLAN = """
@@ -236,6 +280,48 @@ def generate(server, partners):
         )
 
 
+def generate_history(server, partners):
+    """10,000 messages (SQL rows, as a mail-heavy database holds them) and 1,000 attachments
+    of 100 KB (through the API, so that the source's filestore has them) on the partners."""
+    count = server.sql(
+        "SELECT count(*) FROM mail_message WHERE model = 'res.partner' AND body LIKE '<p>Bench message %%'"
+    )[0][0]
+    if not count:
+        server.sql(
+            "INSERT INTO mail_message (model, res_id, body, message_type, subtype_id, author_id, date,"
+            " record_name, create_uid, write_uid, create_date, write_date)"
+            " SELECT 'res.partner', p.id, '<p>Bench message ' || i || '</p>', 'comment',"
+            " (SELECT res_id FROM ir_model_data WHERE module = 'mail' AND name = 'mt_note'), 3, now(),"
+            " p.name, 2, 2, now(), now() FROM generate_series(1, %(messages)s) i"
+            " JOIN res_partner p ON p.ref = 'RDM-BENCH-' || lpad((i %% %(partners)s)::text, 6, '0')",
+            {"messages": HISTORY_MESSAGES, "partners": partners},
+        )
+    client = server.transport("jsonrpc", timeout=600)
+    existing = client.search_count("ir.attachment", [("name", "=like", "bench-%")])
+    partner_ids = client.call(
+        "res.partner",
+        "search",
+        [("ref", "=like", "RDM-BENCH-%")],
+        limit=HISTORY_ATTACHMENTS,
+        order="id",
+    )
+    for start in range(existing, HISTORY_ATTACHMENTS, 20):
+        print(f"  source attachments {start}..{start + 20}", flush=True)
+        client.call(
+            "ir.attachment",
+            "create",
+            [
+                {
+                    "name": f"bench-{i:05d}.bin",
+                    "datas": base64.b64encode(os.urandom(ATTACHMENT_BYTES)).decode(),
+                    "res_model": "res.partner",
+                    "res_id": partner_ids[i % len(partner_ids)],
+                }
+                for i in range(start, min(start + 20, HISTORY_ATTACHMENTS))
+            ],
+        )
+
+
 def print_ceiling(result, ceiling):
     print(
         f"\n{'ceiling: create in process':<30}{'records':>10}{'seconds':>10}{'records/s':>11}{'ratio':>8}"
@@ -259,6 +345,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--transport", default="jsonrpc", choices=("xmlrpc", "jsonrpc"))
     parser.add_argument("--no-tags", action="store_true", help="skip the sql mode comparison")
+    parser.add_argument("--no-history", action="store_true", help="skip messages and attachments")
     parser.add_argument("--tags-batch-size", type=int, default=2000)
     args = parser.parse_args()
 
@@ -267,6 +354,8 @@ def main():
     try:
         print(f"source: {args.partners} partners (made once, kept)...", flush=True)
         generate(server, args.partners)
+        if not args.no_history:
+            generate_history(server, args.partners)
         print("target: a fresh database with the addon...", flush=True)
         local_odoo.create_database(TARGET_DB)
         print("migrating...", flush=True)
@@ -285,6 +374,12 @@ def main():
                 written=result["written"], run_id=result["run_id"], batch_size=args.batch_size
             ),
         )["ceiling"]
+        history = None
+        if not args.no_history:
+            print("history: messages and attachments of the partners...", flush=True)
+            history = local_odoo.run_in_shell(
+                TARGET_DB, HISTORY.format(plan=HISTORY_PLAN.format(batch_size=args.batch_size))
+            )
         tags = None
         if not args.no_tags:
             print("sql mode against orm mode...", flush=True)
@@ -303,6 +398,16 @@ def main():
     )
     print(f"target process: peak memory {result['peak_rss_mb']:.0f} MB")
     print_ceiling(result, ceiling)
+    if history:
+        partners = next(line for line in result["models"] if line["model"] == "res.partner")
+        print(
+            f"\n{'rows/s, next to the partners':<30}{'records':>10}{'seconds':>10}{'records/s':>11}"
+        )
+        for line in [partners, *history["models"]]:
+            rate = line["records"] / line["seconds"] if line["seconds"] else 0
+            print(f"{line['model']:<30}{line['records']:>10}{line['seconds']:>10.1f}{rate:>11.0f}")
+        if history["state"] != "done" or history["errors"]:
+            print(f"  history run {history['state']}: {history['error']} {history['errors'][:3]}")
     if tags:
         header = f"plain tags, batch {args.tags_batch_size}"
         print(f"\n{header:<30}{'records':>10}{'seconds':>10}{'records/s':>11}{'run wall s':>12}")

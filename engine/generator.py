@@ -20,6 +20,7 @@ close a cycle. Then the plan is closed over its relations:
 
 from .planner import Edge, plan_order
 from .spec import NO_SOURCE, WILDCARD, FieldRule, ModelRule, PlanSpec, Problem
+from .validation import compatible
 
 # Reference data: matched on the target by these fields, never created.
 REFERENCE_DISCRIMINATORS = {
@@ -164,6 +165,8 @@ RULE_OPTIONS = {
     "account.partial.reconcile": {"duplicates": "skip"},
     "account.full.reconcile": {"duplicates": "skip"},
     "account.payment": {"duplicates": "skip"},
+    # a group the target no longer has (removed since the source's version) is dropped
+    "res.users": {"unresolved": "null"},
 }
 # Statements known by name: (model, field) -> Python body of the target field.
 KNOWN_BODIES = {}
@@ -358,6 +361,7 @@ class _Generator:
             rule.duplicates = "skip"  # what the target has stays as it is
         options = RULE_OPTIONS.get(model, {})
         rule.duplicates = options.get("duplicates", rule.duplicates)
+        rule.unresolved = options.get("unresolved", rule.unresolved)
         if options.get("finish"):
             fate = self.changes.field_fate(model, "state") if self.changes else None
             values = {
@@ -441,6 +445,13 @@ class _Generator:
         if target_name != field_name:
             rule.fields.append(FieldRule(field_name, target_model, target_name))
         reason = self.left_out(model, dict(source_desc, name=field_name), target_desc)
+        if not reason and not compatible(source_desc.get("type"), target_desc.get("type")):
+            reason = "type changed"
+            self.note(
+                f"left out: its type changed ({source_desc.get('type')} on the source, "
+                f"{target_desc.get('type')} on the target); convert it with a Python body",
+                model, field_name, severity="warning",
+            )  # fmt: skip
         kept = LINKS_KEPT.get(target_model)
         if reason or kept is not None and field_name not in kept and source_desc.get("relation"):
             self.forget(rule, field_name)

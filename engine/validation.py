@@ -36,6 +36,11 @@ COMPATIBLE_TYPES = {
 MAGIC_FIELDS = frozenset({"id", "create_uid", "create_date", "write_uid", "write_date"})
 
 
+def compatible(source_type, target_type):
+    """Whether a plain copy fills a ``target_type`` field right from a ``source_type`` one."""
+    return target_type in COMPATIBLE_TYPES.get(source_type, {source_type})
+
+
 class _Validator:
     def __init__(self, spec, source_schema, target_schema, xmlid_models, modules, facts):
         self.spec = spec
@@ -178,7 +183,7 @@ class _Validator:
         if source_desc is None:
             return None
         source_type, target_type = source_desc.get("type"), target_desc.get("type")
-        if target_type not in COMPATIBLE_TYPES.get(source_type, {source_type}):
+        if not compatible(source_type, target_type):
             self.add(
                 "error",
                 model,
@@ -250,6 +255,9 @@ class _Validator:
             return None
         return Edge(model, name, relation, bool(target_desc.get("required")))
 
+    def unresolved_of(self, rule):
+        return rule.unresolved or self.spec.options.get("unresolved")
+
     def unresolved_by_xmlid(self, rule, name, relation, target_desc):
         """A relation resolved by external id only: counted on the data, an error (or the
         plan's ``unresolved``) when source records use values the target does not have."""
@@ -258,7 +266,7 @@ class _Validator:
         )
         if not records:
             return
-        severity = "error" if self.spec.options.get("unresolved") == "error" else "warning"
+        severity = "error" if self.unresolved_of(rule) == "error" else "warning"
         self.add(
             severity,
             rule.source_model,
@@ -280,7 +288,7 @@ class _Validator:
             self.add("info", model, name, f"{what} is neither in the plan nor resolvable, "
                      "but no source record uses it")  # fmt: skip
             return
-        severity = "error" if self.spec.options.get("unresolved") == "error" else "warning"
+        severity = "error" if self.unresolved_of(rule) == "error" else "warning"
         used = f"{using} source records use it, and " if using else ""
         self.add(
             severity,

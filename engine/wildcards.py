@@ -14,6 +14,7 @@ An explicit statement on such a field is not a wildcard's: it keeps the strict c
 
 from .mapping import wildcard_fields
 from .spec import WILDCARD
+from .validation import compatible
 
 
 def wildcard_left_out(spec, source_schema, target_schema, probe=None, xmlid_models=()):
@@ -56,6 +57,11 @@ def _reason(rule, name, source_desc, target_desc, in_plan, probe, xmlid_models):
         return "one2many: written from the other side"
     if target_desc.get("compute"):
         return "computed on the target"
+    if not compatible(source_desc.get("type"), target_desc.get("type")):
+        return (
+            f"its type changed ({source_desc.get('type')} on the source, {target_desc.get('type')} "
+            "on the target): a statement of its own converts it"
+        )
     relation = source_desc.get("relation")
     if source_desc.get("type") not in ("many2one", "many2many") or not relation:
         return None

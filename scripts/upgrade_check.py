@@ -224,7 +224,7 @@ def check_runs(after):
         failures.append("the old plan's new run did not update a partner changed since")
     old_run = after["old_run"]
     lines = old_run["lines"]
-    if old_run["ranges"] != sorted((model, "done") for model, _state, _since in lines):
+    if [tuple(r) for r in old_run["ranges"]] != sorted((m, "done") for m, _state, _since in lines):
         failures.append(f"the old run's ranges: {old_run['ranges']} for lines {lines}")
     if not lines or any(state != "done" or not since for _model, state, since in lines):
         failures.append(f"the old clean run's lines lack their start point: {lines}")
