@@ -40,19 +40,20 @@ class Runner:
 
     def run(self):
         passes, rules = ModelPass(self.ctx), self.rules
-        self._hook("pre")
+        self.hook("pre")
         for rule in rules:
             if self.states.get(rule.source_model) in (None, "pending", "running", "stopped"):
                 passes.migrate_range(rule.source_model, policy=self.policy(rule.source_model))
         for rule in rules:
             if self.states.get(rule.source_model) != "done":
                 passes.second_pass(rule.source_model, self.policy(rule.source_model))
-        self._hook("post")
+        self.hook("post")
         self.ctx.env.flush_all()  # stored computed fields and parent paths of what was written
-        self._hook("end")
+        self.hook("end")
         return self.ctx.journal
 
-    def _hook(self, name):
+    def hook(self, name):
+        """Run the plan's ``name`` hook, unless this run ran it already."""
         body = (self.ctx.spec.hooks.get(name) or "").strip()
         if not body or name in self.hooks_done or self.only_ids is not None:
             return

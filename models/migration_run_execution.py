@@ -143,6 +143,11 @@ class MigrationRun(models.Model):
         runner = self._runner(Journal(), check=False)
         ModelPass(runner.ctx).second_pass(model, runner.policy(model))
 
+    def _run_hook(self, name):
+        """The plan's ``name`` hook, once per run, as the part of a run it is."""
+        self.ensure_one()
+        self._runner(Journal(), check=False).hook(name)
+
     def _begin(self):
         """A run made of parts: running, with its lines, and no range yet."""
         self.ensure_one()
@@ -312,9 +317,10 @@ class MigrationRun(models.Model):
         rules = sorted(
             (r for r in spec.models if not r.is_reference_only), key=lambda r: r.sequence
         )
+        made = set(self.model_ids.mapped("source_model"))  # a job started again
         for position, rule in enumerate(rules):
             model = rule.source_model
-            if subset is not None and model not in subset:
+            if (subset is not None and model not in subset) or model in made:
                 continue
             since = starts.get(model)
             self.env["migration.run.model"].create(

@@ -77,11 +77,13 @@ mkdir -p "$BUILD"
 [ -x "$VENV/bin/python" ] || { say "creating virtualenv $VENV"; "$PYTHON" -m venv "$VENV"; }
 # Odoo pins cbor2==5.4.2, which does not build on Python 3.11; 5.4.6 is the same API.
 sed -e 's/^cbor2==5\.4\.2\b/cbor2==5.4.6/' "$ODOO_SRC/requirements.txt" > "$BUILD/odoo-requirements.txt"
-stamp=$(cat "$BUILD/odoo-requirements.txt" requirements-dev.txt | sha256sum | cut -c1-16)
+stamp=$(cat "$BUILD/odoo-requirements.txt" requirements-dev.txt requirements-odoo-addons.txt | sha256sum | cut -c1-16)
 if [ "$(cat "$VENV/.rdm-stamp" 2>/dev/null)" != "$stamp" ]; then
     say "installing Python requirements into $VENV"
     "$VENV/bin/pip" install -q --upgrade pip wheel 'setuptools<81'
     "$VENV/bin/pip" install -q -r "$BUILD/odoo-requirements.txt" -r requirements-dev.txt
+    # Odoo apps of the index declare Odoo as their requirement: it comes from the source tree
+    "$VENV/bin/pip" install -q --no-deps -r requirements-odoo-addons.txt
     echo "$stamp" > "$VENV/.rdm-stamp"
 fi
 site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
@@ -90,6 +92,8 @@ echo "$ODOO_SRC" > "$site/odoo-src.pth"   # makes `import odoo` find the source 
 # --- addons path and configuration -----------------------------------------------------------
 mkdir -p "$BUILD/addons"
 ln -sfn "$REPO" "$BUILD/addons/remote_data_migration"
+# the glue module for OCA's job queue: an addon of its own, next to the main one
+ln -sfn "$REPO/remote_data_migration_queue" "$BUILD/addons/remote_data_migration_queue"
 cat > "$BUILD/odoo.conf" <<CONF
 [options]
 addons_path = $ODOO_SRC/odoo/addons,$ODOO_SRC/addons,$BUILD/addons
