@@ -6,6 +6,11 @@ transaction: a deadlock), so the source is a second database served by a separat
 demo data, plus generated partners for volume) and kept between runs; the server starts on
 first use and stops when the test session ends, whatever happens.
 
+The tests write to their source (records to migrate, then their clean-up). A session killed
+half-way skips its clean-ups, so the test servers never serve the kept database itself: each
+session serves a fresh copy of it (``<kept>_session``, made by ``createdb --template``), and
+nothing a former session left behind can change what the next one counts.
+
 ``SOURCE_ODOO_SRC`` points at another Odoo source tree (16.0, 17.0) to use it as the source;
 ``SOURCE_PYTHON`` at the interpreter that runs it (default: this one).
 """
@@ -16,6 +21,7 @@ import ctypes
 import logging
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,6 +43,8 @@ LOGIN = "admin"
 PASSWORD = "admin"
 GENERATED_PARTNERS = 2100
 START_TIMEOUT = 180
+# set in a kept database once its seeds have run (the generated partners, the apps' set-ups)
+SEEDED_KEY = "remote_data_migration_tests.seeded"
 
 
 def _die_with_parent():
@@ -67,6 +75,8 @@ class SourceServer:
         src=None,
         python=None,
         modules=("contacts",),
+        session_copy=False,
+        seed=(),
     ):
         default_src = Path(odoo.__file__).resolve().parent.parent
         self.src = Path(src or os.environ.get("SOURCE_ODOO_SRC") or default_src).resolve()
@@ -74,15 +84,18 @@ class SourceServer:
         self.major = odoo_major_version(self.src)
         self.modules = list(modules)
         suffix = "" if self.modules == ["contacts"] else "_apps"
-        self.database = database or f"rdm_source_{self.major}{suffix}"
+        self.kept = database or f"rdm_source_{self.major}{suffix}"
+        self.session_copy = session_copy
+        self.database = f"{self.kept}_session" if session_copy else self.kept
         self.generated = generated
+        self.seed = seed  # callables of the server that fill the kept database, once
         self.detached = detached  # outlives this process (make demo leaves it serving)
         self.login = LOGIN
         self.password = PASSWORD
         self.build_dir = Path(config["data_dir"]).resolve().parent
         # The database outlives any checkout, so its filestore lives beside it, not in .build/.
-        self.data_dir = Path.home() / ".local/share/remote_data_migration" / self.database
-        self.log_file = self.build_dir / f"source-server-{self.database}.log"
+        self.data_dir = Path.home() / ".local/share/remote_data_migration" / self.kept
+        self.log_file = self.build_dir / f"source-server-{self.kept}.log"
         self.db_user = config["db_user"] or None
         self.port = None
         self.process = None
@@ -109,9 +122,12 @@ class SourceServer:
             *args,
         ]
 
-    def sql(self, query, params=None):
+    def sql(self, query, params=None, database=None):
         """Run SQL on the source database (set-up of cases the API cannot create)."""
-        with psycopg2.connect(dbname=self.database, user=self.db_user) as conn, conn.cursor() as cr:
+        with (
+            psycopg2.connect(dbname=database or self.database, user=self.db_user) as conn,
+            conn.cursor() as cr,
+        ):
             cr.execute(query, params)
             return cr.fetchall() if cr.description else None
 
@@ -120,6 +136,7 @@ class SourceServer:
             rows = self.sql(
                 "SELECT count(*) FROM ir_module_module WHERE name = ANY(%s) AND state = 'installed'",
                 [self.modules],
+                database=self.kept,
             )
         except psycopg2.Error:
             return False
@@ -128,22 +145,58 @@ class SourceServer:
     def ensure_database(self):
         if self._database_ready():
             return
-        _logger.info("creating source database %s with Odoo %s", self.database, self.major)
-        subprocess.run(["dropdb", "--if-exists", self.database], check=True)
+        _logger.info("creating source database %s with Odoo %s", self.kept, self.major)
+        subprocess.run(["dropdb", "--if-exists", self.kept], check=True)
         subprocess.run(
-            self._odoo_command(
-                "-d", self.database, "-i", ",".join(self.modules), "--stop-after-init"
-            ),
+            self._odoo_command("-d", self.kept, "-i", ",".join(self.modules), "--stop-after-init"),
             check=True,
             stdin=subprocess.DEVNULL,
         )
         if not self._database_ready():
-            raise RuntimeError(
-                f"source database {self.database} was not created: see {self.log_file}"
-            )
+            raise RuntimeError(f"source database {self.kept} was not created: see {self.log_file}")
+
+    def _seeded(self):
+        rows = self.sql(
+            "SELECT value FROM ir_config_parameter WHERE key = %s", [SEEDED_KEY], database=self.kept
+        )
+        return bool(rows)
+
+    def _copy_kept(self):
+        """The session's database: a fresh copy of the kept one, its filestore too."""
+        subprocess.run(["dropdb", "--if-exists", self.database], check=True)
+        subprocess.run(["createdb", "--template", self.kept, self.database], check=True)
+        filestore = self.data_dir / "filestore"
+        shutil.rmtree(filestore / self.database, ignore_errors=True)
+        if (filestore / self.kept).is_dir():
+            shutil.copytree(filestore / self.kept, filestore / self.database)
 
     def start(self, port=None):
         self.ensure_database()
+        if not self.session_copy:
+            self._serve(port)
+            self._seed()
+            return self
+        session, self.database = self.database, self.kept
+        try:
+            if not self._seeded():
+                self._serve(port)
+                self._seed()
+                self.sql(
+                    "INSERT INTO ir_config_parameter (key, value) VALUES (%s, 'yes')", [SEEDED_KEY]
+                )
+                self.stop()
+        finally:
+            self.database = session
+        self._copy_kept()
+        self._serve(port)
+        return self
+
+    def _seed(self):
+        self._generate_partners()
+        for seed in self.seed:
+            seed(self)
+
+    def _serve(self, port=None):
         self.port = port or free_port()
         self.process = subprocess.Popen(
             self._odoo_command(
@@ -166,8 +219,6 @@ class SourceServer:
         if not self.detached:
             atexit.register(self.stop)  # the end of the test session, however it ends
         self._wait_until_answering()
-        self._generate_partners()
-        return self
 
     def _wait_until_answering(self):
         deadline = time.monotonic() + START_TIMEOUT
@@ -259,7 +310,7 @@ def get_source_server():
     """The running source server, started on first use."""
     global _server
     if _server is None:
-        _server = SourceServer().start()
+        _server = SourceServer(session_copy=True).start()
     return _server
 
 
@@ -287,11 +338,10 @@ def get_apps_source_server():
             python=os.environ.get("APPS_SOURCE_PYTHON"),
             modules=APPS,
             generated=0,
+            session_copy=True,
+            seed=(_lock_two_orders, _pay_two_invoices, _document_with_chatter),
         )
         _apps_server = server.start()
-        _lock_two_orders(_apps_server)
-        _pay_two_invoices(_apps_server)
-        _document_with_chatter(_apps_server)
     return _apps_server
 
 
