@@ -62,17 +62,22 @@ class WorkerServer:
     """One Odoo server of the target: ``workers`` HTTP workers carry out the jobs the runner
     dispatches to ``runner_port`` (a balancer in front of every server), no cron."""
 
-    def __init__(self, database, runner_port, workers=2, name="worker"):
+    def __init__(self, database, runner_port=None, workers=2, name="worker"):
         self.database = database
-        self.runner_port = runner_port
         self.workers = workers
         self.port = free_port()
+        self.runner_port = runner_port or self.port  # None: the runner sends jobs to this server
         self.log_file = Path(config["data_dir"]).resolve().parent / f"{database}-{name}.log"
         self.process = None
 
     def start(self):
         env = dict(
-            os.environ, ODOO_QUEUE_JOB_HOST="127.0.0.1", ODOO_QUEUE_JOB_PORT=str(self.runner_port)
+            os.environ,
+            ODOO_QUEUE_JOB_HOST="127.0.0.1",
+            ODOO_QUEUE_JOB_PORT=str(self.runner_port),
+            # the runner dispatches no more jobs at once than this, whatever the channels say
+            # (queue_job's default: 1)
+            ODOO_QUEUE_JOB_MAX_CAPACITY=str(self.workers),
         )
         self.process = subprocess.Popen(
             [sys.executable, ODOO_BIN, "-c", config.rcfile, "-d", self.database,

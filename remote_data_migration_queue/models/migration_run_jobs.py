@@ -48,10 +48,11 @@ class MigrationRun(models.Model):
         capacity = self.plan_id.job_capacity
         if channel.capacity != capacity:
             channel.capacity = capacity
-        # a channel runs no more jobs at once than its parent: the root's capacity (1 by
-        # default) is raised to the plan's, never lowered
+        # a channel runs no more jobs at once than its parent: the root channel's capacity
+        # is raised to the plan's, never lowered (its 0, left to the server-wide
+        # configuration, runs one job at a time unless the servers say otherwise: raised too)
         root = channel.parent_id
-        if root.capacity and root.capacity < capacity:
+        if (root.capacity or 1) < capacity:
             root.capacity = capacity
         self.delayable(description=self.env._("%s: start", self.plan_id.name))._job_start().delay()
 
