@@ -49,6 +49,10 @@ TRANSIENT_HTTP_STATUSES = frozenset({502, 503, 504})
 CLOCK_MARGIN = datetime.timedelta(minutes=5)
 
 
+# How an Odoo server words a refused model or record, from 8.0 on.
+ACCESS_MARKS = ("AccessError", "You are not allowed to", "Sorry, you are not allowed")
+
+
 class RemoteError(Exception):
     """A call to the remote Odoo failed.
 
@@ -67,6 +71,22 @@ class RemoteError(Exception):
     def transient(self):
         """A gateway or an overloaded server in front of the source: worth trying again."""
         return self.kind == "http" and self.status in TRANSIENT_HTTP_STATUSES
+
+    @property
+    def failure(self):
+        """What happened, as a user tells it apart: ``unreachable`` (no answer, or a gateway
+        in between), ``login`` (the source answered and refused the login or knows no such
+        database), ``access`` (logged in, refused a model or a record) or ``server`` (the
+        source failed on the call)."""
+        if self.kind in ("connection", "timeout") or self.transient:
+            return "unreachable"
+        if self.kind in ("login", "database") or (self.kind == "http" and self.status == 401):
+            return "login"
+        if self.kind == "http" and self.status == 403:
+            return "access"
+        if self.kind == "server" and any(mark in self.server_message for mark in ACCESS_MARKS):
+            return "access"
+        return "server"
 
 
 class Batch(list):

@@ -52,6 +52,7 @@ class _Validator:
         self.xmlid_models = set(xmlid_models)
         self.modules = modules
         self.problems = []
+        self.order, self.edges, self.deferred = [], [], set()
         migrated = [rule for rule in spec.models if not rule.is_reference_only]
         self.migrated = {rule.source_model: rule for rule in migrated}
         self.discriminated = {rule.source_model for rule in spec.models if rule.discriminator}
@@ -72,7 +73,8 @@ class _Validator:
         fed = {}  # target model -> target fields some statement writes
         for rule in self.spec.models:
             if rule.source_model not in self.source_schema:
-                self.add("error", rule.source_model, "", "unknown model on the source")
+                hint = did_you_mean(rule.source_model, self.source_schema)
+                self.add("error", rule.source_model, "", f"unknown model on the source{hint}")
                 continue
             if rule.target_model not in self.target_schema:
                 self.add(
@@ -102,6 +104,7 @@ class _Validator:
             self.add("info", model, field, f"left out of {model}.*: {reason}")
         order = plan_order(list(self.migrated), edges, deferred)
         self.order = order.models
+        self.edges, self.deferred = edges, order.deferred
         for cycle in order.cycles:
             first = cycle[0]
             self.add(
@@ -133,7 +136,8 @@ class _Validator:
                 "its statements are left out",
             )
         else:
-            self.add("error", model, name, f"unknown source field {model}.{name}")
+            hint = did_you_mean(name, self.source_schema.get(model, {}))
+            self.add("error", model, name, f"unknown source field {model}.{name}{hint}")
 
     def check_statement(self, rule, statement, source_fields, fed):
         """Report what is wrong with one statement; return its dependency edge, if any."""
@@ -158,8 +162,12 @@ class _Validator:
             return None  # the target's ORM sets them: the run leaves them out
         target_desc = target_fields.get(target_name)
         if target_desc is None:
+            hint = did_you_mean(target_name, target_fields)
             self.add(
-                "error", model, name, f"unknown target field {statement.target_model}.{target_name}"
+                "error",
+                model,
+                name,
+                f"unknown target field {statement.target_model}.{target_name}{hint}",
             )
             return None
         fed.setdefault(statement.target_model, set()).add(target_name)
@@ -352,7 +360,23 @@ def validate_plan(
                     model=rule.source_model,
                 )
             )
+    problems.sort(key=finding_rank)
     return problems
+
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def finding_rank(problem):
+    """Causes first: an unknown name comes before the cycle or the gap it makes."""
+    cause = problem.message.startswith("unknown")
+    return (SEVERITY_ORDER.get(problem.severity, 3), not cause)
+
+
+def did_you_mean(name, known):
+    """`` (did you mean user_id?)`` when ``known`` holds a name close to ``name``."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _closest(value, choices):
@@ -364,6 +388,12 @@ def _closest(value, choices):
 def run_order(spec, source_schema, target_schema, modules=None, left_out=None):
     """The source models of ``spec`` in the order a run writes them: each after those its
     statements point to (the deferred ones aside), the plan's order breaking ties."""
+    return plan_graph(spec, source_schema, target_schema, modules, left_out)[0]
+
+
+def plan_graph(spec, source_schema, target_schema, modules=None, left_out=None):
+    """``(run order, [Edge], {(model, field) deferred})`` of ``spec``: the models in the
+    order a run writes them, the relations between them, those left to the second pass."""
     validator = _Validator(spec, source_schema, target_schema, (), modules, {"left_out": left_out})
     validator.run()
-    return validator.order
+    return validator.order, validator.edges, validator.deferred

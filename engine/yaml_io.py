@@ -5,6 +5,8 @@ at the first: an integrator fixes a file in one pass. Keys are ``<model>.<field>
 at the last dot; a model part that is a table name (``res_partner``) is resolved to its model.
 """
 
+import difflib
+import re
 import textwrap
 
 import yaml
@@ -327,8 +329,11 @@ class _Reader:
                 self.problem(f"__ref__ takes a field of the same row, not {argument!r}", key, node)
                 return None
             return ARGUMENT_STATEMENTS[word], argument, ""
-        if word.startswith("__") and word.endswith("__"):
-            self.problem(f"unknown statement {word!r}", key, node)
+        if re.fullmatch(r"__\w+", word):  # a statement's name mistyped, not a Python body
+            known = [*SIMPLE_STATEMENTS, *ARGUMENT_STATEMENTS]
+            close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            self.problem(f"unknown statement {word!r}{hint}", key, node)
             return None
         error = check_body(value)
         if error:

@@ -39,13 +39,7 @@ class MigrationRun(models.Model):
             if "account.move.line" in self.env and self._source_has(transport, "account.move.line"):
                 self._compare_accounting(result, transport)
         except RemoteError as exc:
-            raise UserError(
-                self.env._(
-                    "Cannot reach the source %(name)s: %(error)s",
-                    name=self.source_id.name,
-                    error=exc,
-                )
-            ) from exc
+            raise UserError(self.source_id._remote_failure_message(exc)) from exc
         self.write(
             {
                 "comparison": _report(result),

@@ -150,9 +150,36 @@ class MigrationSource(models.Model):
             return func(self._transport())
         except RemoteError as exc:
             _logger.info("source %s: %s", self.name, exc)
-            raise UserError(
-                self.env._("Cannot reach the source %(name)s: %(error)s", name=self.name, error=exc)
-            ) from exc
+            raise UserError(self._remote_failure_message(exc)) from exc
+
+    def _remote_failure_message(self, exc):
+        """What went wrong with the source, in the words of what happened: no answer, a
+        refused login, a refused access or the source's own failure."""
+        self.ensure_one()
+        values = {
+            "name": self.name,
+            "url": self.url,
+            "database": self.database,
+            "login": self.login,
+            "error": exc.server_message,
+        }
+        failure = exc.failure
+        if failure == "unreachable":
+            return self.env._("Cannot reach the source %(name)s at %(url)s: %(error)s", **values)
+        if failure == "login":
+            return self.env._(
+                "The source %(name)s (%(url)s) answered and refused the login '%(login)s' on "
+                "database %(database)s: %(error)s. Check the login, the password or API key "
+                "and the database name.",
+                **values,
+            )
+        if failure == "access":
+            return self.env._(
+                "The source %(name)s refused '%(login)s' access: %(error)s. The migration reads "
+                "with this user's rights: give it read access, or leave the model out.",
+                **values,
+            )
+        return self.env._("The source %(name)s failed on a call: %(error)s", **values)
 
     def _fetch_schema(self, model_names, attributes):
         """``{model: fields_get(model)}`` of the source; a model it lacks is left out."""

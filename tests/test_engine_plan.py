@@ -80,6 +80,24 @@ def test_validation_finds_each_kind_of_problem():
     assert len(found) == 5, found
 
 
+def test_an_unknown_field_comes_first_with_a_proposal():
+    """The cause before what it breaks: a mistyped field, then the gaps it leaves."""
+    spec = PlanSpec()
+    spec.models.append(
+        ModelRule("x.partner", "x.partner", fields=[
+            FieldRule("nmae", "x.partner", "name"),
+            FieldRule("last_order_id", "x.partner", "last_ordr_id"),
+        ])
+    )  # fmt: skip
+    problems = [p for p in validate_plan(spec, SOURCE, TARGET) if p.severity == "error"]
+    assert problems[0].message == "unknown source field x.partner.nmae (did you mean name?)"
+    assert problems[1].message == (
+        "unknown target field x.partner.last_ordr_id (did you mean last_order_id?)"
+    )
+    assert "required field x.partner.name is fed by no statement" in problems[2].message
+    assert len(problems) == 3
+
+
 def test_fixes_silence_the_findings():
     spec = wildcard_plan(unresolved="null")
     order, partner = spec.models

@@ -72,12 +72,30 @@ class TestMigrationSource(TransactionCase):
         self.assertIn(self.server.url, message)
         self.assertIn("'admin'", message)
         self.assertIn("login refused", message)
+        self.assertIn("answered and refused the login", message)
+        self.assertNotIn("Cannot reach", message)
         self.assertNotIn("wrong-secret-77a1", message)
 
     def test_unreachable_source_is_a_user_error(self):
         self.source.write({"url": "http://127.0.0.1:9", "retries": 0, "timeout": 2})
-        with self.assertRaisesRegex(UserError, "cannot connect"):
+        with self.assertRaisesRegex(UserError, "Cannot reach the source .*cannot connect"):
             self.source.action_refresh_version()
+
+    def test_a_refused_model_is_told_apart_from_a_refused_login(self):
+        """Logged in, then refused a model: an access failure, worded as such."""
+        reader = self.server.transport().call(
+            "res.users", "create", {"name": "No rights", "login": "rdm-no-rights",
+                                    "password": "rdm-no-rights", "groups_id": [(6, 0, [])]}
+        )  # fmt: skip
+        self.source.write({"login": "rdm-no-rights", "secret": "rdm-no-rights"})
+        try:
+            with self.assertRaises(UserError) as caught:
+                self.source._remote_call(lambda t: t.search_count("res.partner.bank", []))
+        finally:
+            self.server.transport().call("res.users", "unlink", [reader])
+        message = str(caught.exception)
+        self.assertIn("refused 'rdm-no-rights' access", message)
+        self.assertNotIn("refused the login", message)
 
     def test_secret_readable_by_managers_only(self):
         self.assertEqual(self.source.with_user(self.manager).secret, self.server.password)

@@ -137,6 +137,11 @@ BAD_FILES = {
         "res.partner.fax",
         "'__forgot__'",
     ),
+    "mistyped statement": (
+        "mapping:\n  base:\n    res.partner.name: __copy_\n",
+        "res.partner.name",
+        "unknown statement '__copy_' (did you mean __copy__?)",
+    ),
     "key without field": ("mapping:\n  base:\n    partner:\n", "'partner'", "without a field"),
     "empty field": ("mapping:\n  base:\n    res.partner.:\n", "'res.partner.'", "without a field"),
     "field with a dot": (
