@@ -2,7 +2,8 @@
 
 A source database with the demo data of contacts, served on a loopback port; a target
 database with the addon; the sample plan data/contacts_plan.yaml imported and run; the
-summary printed; both servers left running, the target's URL and login printed.
+summary printed; both servers left running, the target's URL and login printed, their
+process ids written to .build/demo.pids for `make demo-stop`.
 """
 
 import os
@@ -21,6 +22,7 @@ from odoo.addons.remote_data_migration.tests.source_server import (  # noqa: E40
     free_port,
 )
 
+PIDS = local_odoo.BUILD / "demo.pids"
 SOURCE_DB = "rdm_demo_source"
 TARGET_DB = "rdm_demo"
 SCRIPT = """
@@ -51,7 +53,7 @@ def main():
     )
     local_odoo.print_result(result)
     log = local_odoo.BUILD / "demo-target.log"
-    subprocess.Popen(
+    target = subprocess.Popen(
         [*local_odoo.ODOO_BIN, "-c", str(local_odoo.CONFIG), "-d", TARGET_DB, f"--db-filter=^{TARGET_DB}$",
          "--http-interface=127.0.0.1", f"--http-port={port}", f"--logfile={log}"],
         stdin=subprocess.DEVNULL,
@@ -59,6 +61,8 @@ def main():
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # keeps serving after `make demo` returns
     )  # fmt: skip
+    # process groups: each server and the workers it forks
+    PIDS.write_text(f"{source.process.pid}\n{target.pid}\n")
     url = f"http://127.0.0.1:{port}"
     for _attempt in range(120):
         try:
@@ -69,7 +73,7 @@ def main():
     page = f"{url}/odoo/action-remote_data_migration.migration_run_action/{result['run_id']}"
     status = check_page(url, page)
     print(f"\ntarget: {page}  (HTTP {status} after logging in)")
-    print("login: admin / admin  (stop both servers with: make demo-stop)")
+    print(f"login: admin / admin  (stop both servers with: make demo-stop; their pids: {PIDS})")
     sys.exit(0 if result["state"] == "done" and status == 200 else 1)
 
 

@@ -30,7 +30,9 @@ RESULT_SCRIPT = (
 import json, resource
 errors = run.log_ids.filtered(lambda l: l.level == "error")[:5].mapped("message")
 lines = [{"model": l.source_model, "records": l.read_count, "created": l.created_count,
-          "updated": l.updated_count, "failed": l.failed_count, "seconds": l.seconds} for l in run.model_ids]
+          "updated": l.updated_count, "unchanged": l.unchanged_count, "skipped": l.skipped_count,
+          "failed": l.failed_count, "unreadable": l.unreadable_count, "seconds": l.seconds}
+         for l in run.model_ids]
 print("%s" + json.dumps({"run_id": run.id, "state": run.state, "error": run.error or "", "errors": errors,
       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "models": lines, **extra}))
 """
@@ -60,17 +62,21 @@ def create_database(name, addons_path=None):
     )  # fmt: skip
 
 
-def run_in_shell(database, script, addons_path=None):
-    """Run ``script`` (which sets ``run`` and ``extra``) in `odoo-bin shell`; its figures."""
+def run_in_shell(database, script, addons_path=None, wrapper=()):
+    """Run ``script`` (which sets ``run`` and ``extra``) in `odoo-bin shell`; its figures.
+    ``wrapper``: a command the shell runs under (a profiler)."""
     shell = subprocess.run(
-        odoo_command(
-            "-d",
-            database,
-            "--no-http",
-            "--log-level=warn",
-            command="shell",
-            addons_path=addons_path,
-        ),
+        [
+            *wrapper,
+            *odoo_command(
+                "-d",
+                database,
+                "--no-http",
+                "--log-level=warn",
+                command="shell",
+                addons_path=addons_path,
+            ),
+        ],
         input=script + RESULT_SCRIPT,
         capture_output=True,
         text=True,
@@ -86,12 +92,13 @@ def print_result(result):
     print(f"\nrun {result['run_id']}: {result['state']} {result['error']}")
     for error in result["errors"]:
         print(f"  {error}")
-    print(
-        f"{'model':<24}{'records':>10}{'created':>10}{'updated':>10}{'failed':>8}{'seconds':>10}{'records/s':>11}"
-    )
+    # every counter: read = created + updated + unchanged + skipped + failed (+ unreadable)
+    counters = ("records", "created", "updated", "unchanged", "skipped", "failed", "unreadable")
+    print(f"{'model':<24}" + "".join(f"{name:>11}" for name in counters)
+          + f"{'seconds':>9}{'records/s':>11}")  # fmt: skip
     for line in result["models"]:
         rate = line["records"] / line["seconds"] if line["seconds"] else 0
         print(
-            f"{line['model']:<24}{line['records']:>10}{line['created']:>10}{line['updated']:>10}"
-            f"{line['failed']:>8}{line['seconds']:>10.1f}{rate:>11.0f}"
-        )
+            f"{line['model']:<24}" + "".join(f"{line.get(name, 0):>11}" for name in counters)
+            + f"{line['seconds']:>9.1f}{rate:>11.0f}"
+        )  # fmt: skip

@@ -110,13 +110,24 @@ def test_file_run_then_plan_rerun(cli_database, source_server):
     ]
 
 
-def test_refused_login_fails_without_showing_the_secret(cli_database, source_server):
-    refused = data_migrate(
-        "--file", str(DATA / "small.yaml"), *source_args(source_server), secret="wrong-cli-secret"
+def test_refused_or_unreachable_source_exits_3_without_showing_the_secret(
+    cli_database, source_server, tmp_path
+):
+    plan_file = tmp_path / "refused.yaml"
+    plan_file.write_text(
+        (DATA / "small.yaml").read_text().replace("Categories and titles", "Refused")
     )
-    assert refused.returncode == 1
-    assert "login refused" in refused.stdout
+    args = source_args(source_server)
+    args[3] = "rdm_no_such_db"  # another source record, so that its wrong secret is stored
+    refused = data_migrate("--file", str(plan_file), *args, secret="wrong-cli-secret")
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "refused the login" in refused.stderr
     assert "wrong-cli-secret" not in refused.stdout + refused.stderr
+    args = source_args(source_server)
+    args[1] = "http://127.0.0.1:9"
+    unreachable = data_migrate("--file", str(plan_file), *args)
+    assert unreachable.returncode == 3, unreachable.stdout + unreachable.stderr
+    assert "Cannot reach the source" in unreachable.stderr
 
 
 def test_invalid_input_exit_code_2(cli_database, source_server, tmp_path):
@@ -125,9 +136,9 @@ def test_invalid_input_exit_code_2(cli_database, source_server, tmp_path):
     bad = data_migrate("--file", str(broken), *source_args(source_server))
     assert bad.returncode == 2
     assert "res.partner.fax" in bad.stderr and "__forgot__" in bad.stderr
-    no_secret = data_migrate(
-        "--file", str(DATA / "small.yaml"), *source_args(source_server), secret=None
-    )
+    new_source = source_args(source_server)
+    new_source[5] = "nobody-yet"  # an unknown source: its secret is needed
+    no_secret = data_migrate("--file", str(DATA / "small.yaml"), *new_source, secret=None)
     assert no_secret.returncode == 2
     assert "RDM_SOURCE_SECRET" in no_secret.stderr
     no_model = data_migrate(
@@ -141,7 +152,86 @@ def test_invalid_input_exit_code_2(cli_database, source_server, tmp_path):
     assert "has no model res.no.such.model" in no_model.stderr
     unknown = data_migrate("--plan", "No such plan")
     assert unknown.returncode == 2
-    assert "0 plans are named 'No such plan'" in unknown.stderr
+    assert "no plan is named 'No such plan'" in unknown.stderr
+    usage = data_migrate("--dry-run")
+    assert usage.returncode == 2 and "give --plan or --file" in usage.stderr
+
+
+TYPO_PLAN = """
+format: 1
+plan: Typo
+mapping:
+  '*':
+    res.partner.__query__: [["id", "=", 0]]
+    res.partner.name:
+    res.partner.usr_id:
+      res.partner.user_id: __defer__
+"""
+
+
+def test_an_invalid_plan_prints_its_findings_and_exits_2(cli_database, source_server, tmp_path):
+    plan_file = tmp_path / "typo.yaml"
+    plan_file.write_text(TYPO_PLAN)
+    invalid = data_migrate("--file", str(plan_file), *source_args(source_server))
+    assert invalid.returncode == 2, invalid.stdout + invalid.stderr
+    assert "is not valid, 1 error(s)" in invalid.stderr
+    assert "unknown source field res.partner.usr_id (did you mean user_id?)" in invalid.stderr
+    assert not cli_sql("SELECT id FROM migration_run r WHERE r.plan_id IN"
+                       " (SELECT id FROM migration_plan WHERE name = 'Typo')"), "no run made"  # fmt: skip
+
+
+def test_file_twice_updates_one_plan_and_leaves_the_source_as_stored(
+    cli_database, source_server, tmp_path
+):
+    """``--file`` updates the plan of its name; a source found by URL, database and login is
+    used as the screens left it (transport, secret) unless ``--update-source``."""
+    plan_file = tmp_path / "twice.yaml"
+    text = (DATA / "small.yaml").read_text().replace("Categories and titles", "Twice")
+    plan_file.write_text(text)
+    first = data_migrate("--file", str(plan_file), *source_args(source_server))
+    assert first.returncode == 0, first.stdout + first.stderr
+    ((source_id, transport),) = cli_sql(
+        "SELECT s.id, s.transport FROM migration_plan p JOIN migration_source s"
+        " ON s.id = p.source_id WHERE p.name = 'Twice'"
+    )
+    cli_sql(
+        "UPDATE migration_source SET transport = 'xmlrpc' WHERE id = %s RETURNING id", [source_id]
+    )
+    # the file changes: the plan follows it
+    plan_file.write_text(text.replace("    res.partner.title.*:\n", ""))
+    second = data_migrate(
+        "--file", str(plan_file), *source_args(source_server), "--transport", "json2",
+        secret="a-wrong-secret",
+    )  # fmt: skip
+    assert second.returncode == 0, second.stdout + second.stderr
+    plans = cli_sql(
+        "SELECT p.id, count(r.id) FROM migration_plan p JOIN migration_model_rule r"
+        " ON r.plan_id = p.id WHERE p.name = 'Twice' GROUP BY p.id"
+    )
+    assert plans == [(plans[0][0], 1)], "one plan, with the file's one model"
+    ((transport_now, secret_now),) = cli_sql(
+        "SELECT s.transport, c.secret FROM migration_source s JOIN migration_credential c"
+        " ON c.source_id = s.id WHERE s.id = %s",
+        [source_id],
+    )
+    assert (transport_now, secret_now) == ("xmlrpc", source_server.password)
+    updated = data_migrate(
+        "--plan", "Twice", "--source", str(source_id), "--update-source", "--transport", "jsonrpc"
+    )
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert cli_sql("SELECT transport FROM migration_source WHERE id = %s", [source_id]) == [
+        ("jsonrpc",)
+    ]
+
+
+def test_a_dry_run_shows_its_progress_model_by_model(cli_database, source_server):
+    made = data_migrate("--file", str(DATA / "small.yaml"), *source_args(source_server))
+    assert made.returncode == 0, made.stdout + made.stderr
+    dry = data_migrate("--plan", "Categories and titles", "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    steps = dry.stdout.split("\r")
+    assert any("res.partner.category" in step and "%" in step for step in steps), dry.stdout
+    assert any("res.partner.title" in step and "%" in step for step in steps), dry.stdout
 
 
 KILLED_PLAN = """
