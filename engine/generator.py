@@ -456,6 +456,14 @@ class _Generator:
         if reason or kept is not None and field_name not in kept and source_desc.get("relation"):
             self.forget(rule, field_name)
             return []
+        model_field = target_desc.get("model_field")
+        if target_desc.get("type") == "many2one_reference" and model_field:
+            # an id of the model its sibling field names: remapped, not copied
+            rule.fields = [f for f in rule.fields if f.source_field != field_name]
+            rule.fields.append(
+                FieldRule(field_name, target_model, target_name, "ref", argument=model_field)
+            )
+            return []
         relation = source_desc.get("relation")
         if not relation or source_desc.get("type") not in ("many2one", "many2many"):
             return []
@@ -598,7 +606,12 @@ class _Generator:
             for name, desc in sorted(target_fields.items()):
                 made = parent == "ir.attachment" and name in ATTACHMENT_LEFT_OUT
                 if desc.get("inherited") and name in source_fields and not desc.get("compute"):
-                    if not made:
+                    if made:
+                        continue
+                    if desc.get("type") == "many2one_reference" and desc.get("model_field"):
+                        ref = FieldRule(name, parent, name, "ref", argument=desc["model_field"])
+                        rule.fields.append(ref)
+                    else:
                         rule.fields.append(FieldRule(name, parent, name))
         return needed
 
