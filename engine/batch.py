@@ -8,7 +8,7 @@ is a log line with its source id, the statement or constraint, and the values.
 
 from .bodies import NewId
 from .sql_writer import create_with_fallback
-from .transformer import RowFailure, RowSkipped, dump_values, raw_ids
+from .transformer import RowFailure, RowSkipped, dump_values, raw_ids, values_digest
 from .writer import CONCURRENCY_ERRORS, error_message
 
 
@@ -29,22 +29,30 @@ class BatchWork:
         if not rows:
             return {}
         journal.read_rows(self.model, [row["id"] for row in rows])
-        self.ctx.resolver.resolve(compiled.references(rows))
-        prepared = self._transform(rows)
+        with journal.timing(self.model, "resolve"):
+            self.ctx.resolver.resolve(compiled.references(rows))
+        with journal.timing(self.model, "transform"):
+            prepared = self._transform(rows)
         outcomes, waiting = {}, set()
         if compiled.self_references:
             by_id = {row["id"]: row for row in rows}
             for wave in _waves(compiled, prepared, by_id):
-                waiting |= self._add_known_parents(wave, by_id)
+                with journal.timing(self.model, "resolve"):
+                    waiting |= self._add_known_parents(wave, by_id)
                 outcomes.update(self._write_wave(wave))
         else:
             outcomes = self._write_wave(prepared)
         if compiled.has_second_pass:
             later = waiting if compiled.only_self_references_deferred else outcomes
-            self.ctx.pending.add(
-                self.model,
-                {source_id: outcomes[source_id] for source_id in later if source_id in outcomes},
-            )
+            with journal.timing(self.model, "id_map"):
+                self.ctx.pending.add(
+                    self.model,
+                    {
+                        source_id: outcomes[source_id]
+                        for source_id in later
+                        if source_id in outcomes
+                    },
+                )
         return outcomes
 
     def _transform(self, rows):
@@ -98,18 +106,35 @@ class BatchWork:
             for target_model, vals in target_rows.items()
             if vals or target_model == compiled.target_model
         }
+        timing = self.journal.timing
         # who they already are on the target: id map, then external id, then discriminator
-        resolver.resolve(set(identities.values()))
-        existing = {key: resolver.get(*identity) for key, identity in identities.items()}
-        self._inherited_parents(existing)
-        outcome, failed = self._write_batch(prepared, identities, existing)
-        self.ctx.id_map.store(
-            [
-                (*identities[key][:2], key[1], target_id)
-                for key, target_id in existing.items()
-                if target_id and key[0] not in failed
-            ]
-        )
+        with timing(self.model, "resolve"):
+            resolver.resolve(set(identities.values()))
+            existing = {key: resolver.get(*identity) for key, identity in identities.items()}
+            self._inherited_parents(existing)
+        with timing(self.model, "id_map"):
+            digests = {
+                (source_id, target_model): values_digest(vals)
+                for source_id, target_rows in prepared
+                for target_model, vals in target_rows.items()
+                if (source_id, target_model) in identities
+            }
+            same = self._same_as_last_written(identities, existing, digests)
+        with timing(self.model, "write"):
+            outcome, failed, written = self._write_batch(prepared, identities, existing, same)
+        with timing(self.model, "id_map"):
+            self.ctx.id_map.store(
+                [
+                    (
+                        *identities[key][:2],
+                        key[1],
+                        target_id,
+                        digests[key] if key in written else None,
+                    )
+                    for key, target_id in existing.items()
+                    if target_id and key[0] not in failed
+                ]
+            )
         for source_id, (message, target_model, vals) in failed.items():
             self.journal.fail(
                 self.model, source_id, message, statement="write", target_model=target_model,
@@ -122,14 +147,37 @@ class BatchWork:
                 self.journal.count(self.model, outcomes[source_id])
         return outcomes
 
-    def _write_batch(self, prepared, identities, existing):
+    def _same_as_last_written(self, identities, existing, digests):
+        """The (source id, target model) whose values are those a former run wrote, on a
+        record nobody wrote since: not written again, nor read. Duplicates that are skipped
+        stay skipped."""
+        if (self.compiled.rule.duplicates or self.ctx.writer.duplicates) == "skip":
+            return set()
+        previous = self.ctx.id_map.digests(
+            [identities[key] for key, target_id in existing.items() if target_id]
+        )
+        candidates = {}
+        for key, target_id in existing.items():
+            digest, stored_at = previous.get(identities[key], (None, None))
+            if target_id and digest is not None and digest == digests[key]:
+                candidates.setdefault(key[1], {})[key] = (target_id, stored_at)
+        same = set()
+        for target_model, found in candidates.items():
+            stamps = dict(found.values())
+            untouched = self.ctx.writer.untouched_since(target_model, stamps)
+            same.update(key for key, (target_id, _at) in found.items() if target_id in untouched)
+        return same
+
+    def _write_batch(self, prepared, identities, existing, same=frozenset()):
         """Create or update each target model of the batch, a split's models in their order.
 
-        ``existing`` gains the created records. Returns ``({source id: created | updated |
-        unchanged | skipped}, {source id: (message, target model, vals)})``.
+        ``existing`` gains the created records; ``same``: the (source id, target model) whose
+        values are those the last run wrote (unchanged, not written). Returns ``({source id:
+        created | updated | unchanged | skipped}, {source id: (message, target model, vals)},
+        {(source id, target model) written or found holding its values})``.
         """
         ctx, compiled = self.ctx, self.compiled
-        handles, failed, outcome = {}, {}, {}
+        handles, failed, outcome, written = {}, {}, {}, set()
         for target_model in _write_order(compiled.target_models, prepared):
             creates, updates = [], []
             for source_id, target_rows in prepared:
@@ -148,10 +196,16 @@ class BatchWork:
                     continue
                 key = (source_id, handle if isinstance(handle, NewId) else None)
                 target_id = existing.get((source_id, target_model))
-                if target_id:
+                if target_id and key[1]:
+                    handles[key[1]] = target_id
+                if (target_model, target_id) in ctx.system_records:
+                    self._keep_system_record(source_id, target_model, target_id)
+                    outcome.setdefault(source_id, "skipped")
+                elif (source_id, target_model) in same:
+                    outcome.setdefault(source_id, "unchanged")
+                    written.add((source_id, target_model))
+                elif target_id:
                     updates.append((key, target_id, vals))
-                    if key[1]:
-                        handles[key[1]] = target_id
                 else:
                     creates.append((key, vals))
             created, refused = self._create(target_model, creates)
@@ -160,21 +214,35 @@ class BatchWork:
             )
             refused.update(refused_updates)
             for (source_id, handle), target_id in created.items():
+                written.add((source_id, target_model))
                 existing[(source_id, target_model)] = target_id
                 ctx.resolver.remember(*identities[(source_id, target_model)], target_id)
                 if handle:
                     handles[handle] = target_id
                 outcome.setdefault(source_id, "created")
             for source_id, _handle in updated:
+                written.add((source_id, target_model))
                 outcome[source_id] = "created" if outcome.get(source_id) == "created" else "updated"
             for source_id, _handle in unchanged:
+                written.add((source_id, target_model))
                 outcome.setdefault(source_id, "unchanged")
             for source_id, _handle in kept:
                 outcome.setdefault(source_id, "skipped")
             vals_of = dict(creates) | {key: vals for key, _tid, vals in updates}
             for key, message in refused.items():
                 failed[key[0]] = (message, target_model, vals_of[key])
-        return outcome, failed
+        return outcome, failed, written
+
+    def _keep_system_record(self, source_id, target_model, target_id):
+        xmlid = self.ctx.system_records[(target_model, target_id)]
+        self.journal.log(
+            "info",
+            f"matched the target's {xmlid} ({target_model} {target_id}): kept as it is "
+            "(option system_records: update overwrites it)",
+            model=self.model,
+            source_id=source_id,
+            target_model=target_model,
+        )
 
     def _create(self, target_model, creates):
         ctx = self.ctx
@@ -241,7 +309,7 @@ class BatchWork:
                 continue
             for target_model, vals in target_rows.items():
                 target_id = targets.get((source_id, target_model))
-                if vals and target_id:
+                if vals and target_id and (target_model, target_id) not in ctx.system_records:
                     writes.setdefault(target_model, {})[target_id] = vals
                     owners[(target_model, target_id)] = source_id
         changed = set()

@@ -10,14 +10,20 @@ one outcome per run: when the second pass refuses a record the first pass create
 moves from ``created`` to ``failed``.
 """
 
+import contextlib
 import copy
 import logging
+import time
 from collections import Counter
 
 _logger = logging.getLogger(__name__)
 
 OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed")
 COUNTERS = ("read", *OUTCOMES, "unreadable")
+# Where a model's time goes: waiting for the source's pages, resolving references,
+# transforming rows, writing (the ORM, its flushes), the id map and pending store, the
+# second pass, the checkpoints (journal saved, commit).
+PHASES = ("read", "resolve", "transform", "write", "id_map", "second_pass", "checkpoint")
 
 
 class Journal:
@@ -28,6 +34,7 @@ class Journal:
         self.source_clock = {}  # source model -> the source's time when its pass started
         self.hooks = []  # hooks run since the last save
         self.seconds = Counter()
+        self.phases = {}  # source model -> Counter of PHASES: seconds
         self.logs = []
         # A retry: {source model: {source id: the counter it failed in}}. A record read
         # again leaves that counter, and its log lines are marked retried on save.
@@ -35,6 +42,15 @@ class Journal:
         self.retried = {}  # source model -> {source ids} left since the last save
         self.failures = 0  # records failed or unreadable, for on_error: stop
         self.first_failure = None
+
+    @contextlib.contextmanager
+    def timing(self, model, phase):
+        """Add the time the block takes to ``phase`` of ``model``."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases.setdefault(model, Counter())[phase] += time.perf_counter() - start
 
     def count(self, model, name, amount=1):
         if amount:
@@ -133,5 +149,6 @@ class Journal:
         self.source_clock = {}
         self.hooks = []
         self.seconds = Counter()
+        self.phases = {}
         self.logs = []
         self.retried = {}

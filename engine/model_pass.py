@@ -39,39 +39,52 @@ class ModelPass:
         if not is_retry:
             journal.source_clock.setdefault(model, ctx.source_clock())
         domain = self._domain(compiled.rule, policy, model, last_id)
-        tick = time.monotonic()
-        for rows in ctx.read_ahead(model, compiled.read_fields, domain, after_id):
-            failures = journal.failures
-            ctx.retrying(lambda rows=rows: work.first_pass(rows), model)
-            now = time.monotonic()
-            journal.seconds[model] += now - tick  # waiting for the source included
-            tick = now
-            after_id = max([row["id"] for row in rows[-1:]] + list(unreadable_of(rows)))
+        start = time.perf_counter()
+        try:
+            pages = iter(ctx.read_ahead(model, compiled.read_fields, domain, after_id))
+            while True:
+                with journal.timing(model, "read"):  # waiting for the source
+                    rows = next(pages, None)
+                if rows is None:
+                    break
+                failures = journal.failures
+                ctx.retrying(lambda rows=rows: work.first_pass(rows), model, flush_phase="write")
+                after_id = max([row["id"] for row in rows[-1:]] + list(unreadable_of(rows)))
+                if not is_retry:
+                    journal.checkpoints[key] = (after_id, False)
+                with journal.timing(model, "checkpoint"):
+                    ctx.checkpoint()
+                self._stop_on_failure(policy, failures)
             if not is_retry:
-                journal.checkpoints[key] = (after_id, False)
-            ctx.checkpoint()
-            self._stop_on_failure(policy, failures)
-        if not is_retry:
-            journal.checkpoints[key] = (after_id, True)
-        ctx.checkpoint()
+                journal.checkpoints[key] = (after_id, True)
+            with journal.timing(model, "checkpoint"):
+                ctx.checkpoint()
+        finally:
+            journal.seconds[model] += time.perf_counter() - start
 
     def second_pass(self, model, policy=None):
         """Write the deferred fields of the records the first pass listed for it."""
         ctx, policy = self.ctx, policy or Policy()
+        journal = ctx.journal
         compiled = ctx.compiled(model)
-        if compiled.has_second_pass:
-            work = BatchWork(ctx, compiled)
-            ctx.journal.states[model] = "second_pass"
-            for outcomes in ctx.pending.batches(model, ctx.options["batch_size"]):
-                failures = ctx.journal.failures
-                tick = time.monotonic()
-                rows = ctx.read_ids(model, outcomes, compiled.deferred_read_fields)
-                ctx.retrying(lambda rows=rows, o=outcomes: work.second_pass(rows, o), model)
-                ctx.journal.seconds[model] += time.monotonic() - tick
+        start = time.perf_counter()
+        try:
+            if compiled.has_second_pass:
+                work = BatchWork(ctx, compiled)
+                journal.states[model] = "second_pass"
+                for outcomes in ctx.pending.batches(model, ctx.options["batch_size"]):
+                    failures = journal.failures
+                    with journal.timing(model, "second_pass"):
+                        rows = ctx.read_ids(model, outcomes, compiled.deferred_read_fields)
+                        ctx.retrying(lambda rows=rows, o=outcomes: work.second_pass(rows, o), model)
+                    with journal.timing(model, "checkpoint"):
+                        ctx.checkpoint()
+                    self._stop_on_failure(policy, failures)
+            journal.states[model] = "done"
+            with journal.timing(model, "checkpoint"):
                 ctx.checkpoint()
-                self._stop_on_failure(policy, failures)
-        ctx.journal.states[model] = "done"
-        ctx.checkpoint()
+        finally:
+            journal.seconds[model] += time.perf_counter() - start
 
     def _domain(self, rule, policy, model, last_id):
         # Each part is a whole domain: put side by side, Odoo ANDs them.

@@ -35,18 +35,40 @@ class IdMap:
         self.cr.execute(query, params)
         return {(source_id, model): target_id for source_id, model, target_id in self.cr.fetchall()}
 
+    def digests(self, identities):
+        """``{(source model, source id, target model): (digest, stored at)}`` of the values the
+        last run wrote for ``identities``, one query per source model."""
+        by_model = {}
+        for source_model, source_id, _target_model in identities:
+            by_model.setdefault(source_model, set()).add(source_id)
+        found = {}
+        for source_model, ids in by_model.items():
+            self.cr.execute(
+                f"SELECT source_res_id, target_model, values_digest, write_date FROM {ID_MAP_TABLE}"
+                " WHERE source_id = %s AND source_model = %s AND source_res_id = ANY(%s::bigint[])"
+                " AND values_digest IS NOT NULL",
+                [self.source_key, source_model, list(ids)],
+            )
+            for source_id, target_model, digest, stored_at in self.cr.fetchall():
+                found[(source_model, source_id, target_model)] = (digest, stored_at)
+        return found
+
     def store(self, entries):
-        """Record ``(source model, source id, target model, target id)`` entries, in one query."""
+        """Record ``(source model, source id, target model, target id[, values digest])``
+        entries, in one query; an entry without a digest keeps the one stored."""
         if not entries:
             return
-        models, ids, targets, target_ids = zip(*entries, strict=True)
+        entries = [(*entry, None) if len(entry) == 4 else entry for entry in entries]
+        models, ids, targets, target_ids, digests = zip(*entries, strict=True)
         self.cr.execute(
             f"INSERT INTO {ID_MAP_TABLE} (source_id, source_model, source_res_id, target_model,"
-            " target_res_id, run_id, create_uid, write_uid, create_date, write_date)"
-            " SELECT %s, m, i, t, ti, %s, 1, 1, now() at time zone 'UTC', now() at time zone 'UTC'"
-            " FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::int[]) AS e(m, i, t, ti)"
+            " target_res_id, values_digest, run_id, create_uid, write_uid, create_date, write_date)"
+            " SELECT %s, m, i, t, ti, d, %s, 1, 1, now() at time zone 'UTC', now() at time zone 'UTC'"
+            " FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::int[], %s::varchar[])"
+            " AS e(m, i, t, ti, d)"
             " ON CONFLICT (source_id, source_model, source_res_id, target_model)"
             " DO UPDATE SET target_res_id = EXCLUDED.target_res_id, run_id = EXCLUDED.run_id,"
+            " values_digest = COALESCE(EXCLUDED.values_digest, migration_id_map.values_digest),"
             " write_date = EXCLUDED.write_date",
             [
                 self.source_key,
@@ -55,6 +77,7 @@ class IdMap:
                 list(ids),
                 list(targets),
                 list(target_ids),
+                list(digests),
             ],
         )
 

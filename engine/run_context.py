@@ -16,7 +16,7 @@ from .prefetch import prefetched
 from .resolver import IdMap, Resolver, source_xmlids
 from .sql_writer import SqlWriter
 from .transformer import CompiledRule
-from .writer import CONCURRENCY_ERRORS, QUIET_CONTEXT, Writer
+from .writer import CONCURRENCY_ERRORS, QUIET_CONTEXT, Writer, system_records
 
 _logger = logging.getLogger(__name__)
 
@@ -73,6 +73,8 @@ class RunContext:
         self.id_map = IdMap(env.cr, source_key, run_key)
         self.pending = PendingStore(env.cr, run_key) if run_key else MemoryPending()
         self.writer = Writer(self.env, self.options.get("duplicates", "update"))
+        keep_system = self.options.get("system_records", "keep") == "keep"
+        self.system_records = system_records(env.cr) if keep_system else {}
         self.sql_writer = SqlWriter(self.env)
         self.rules = [rule for rule in spec.models if not rule.is_reference_only]
         self.resolver = Resolver(
@@ -156,7 +158,7 @@ class RunContext:
 
     # -- the batch boundary ---------------------------------------------------------------------
 
-    def retrying(self, work, model):
+    def retrying(self, work, model, flush_phase=None):
         """``work()``, a batch, kept whole or not at all.
 
         When PostgreSQL refuses it for a concurrent transaction (serialization failure,
@@ -169,7 +171,12 @@ class RunContext:
             try:
                 with self.env.cr.savepoint():
                     result = work()
-                    self.env.flush_all()  # recomputed quietly, and refused inside the batch
+                    # recomputed quietly, and refused inside the batch
+                    if flush_phase:
+                        with self.journal.timing(model, flush_phase):
+                            self.env.flush_all()
+                    else:
+                        self.env.flush_all()
                     return result
             except CONCURRENCY_ERRORS as exc:
                 self.journal.restore(mark)  # the batch is rolled back: so are its counts

@@ -19,11 +19,13 @@ DEFAULT_OPTIONS = {
     "unresolved": "error",
     "active_test": False,
     "duplicates": "update",
+    "system_records": "keep",
 }
 OPTION_CHOICES = {
     "on_error": ("log", "stop"),
     "unresolved": ("error", "null", "skip"),
     "duplicates": ("update", "skip", "update_empty"),
+    "system_records": ("keep", "update"),
 }
 HOOKS = ("pre", "post", "end")
 

@@ -6,6 +6,7 @@ field. A batch is transformed in two steps: ``references`` lists what the resolv
 translate for the whole batch, then ``transform`` builds each row's values.
 """
 
+import hashlib
 import json
 import logging
 import re
@@ -316,6 +317,18 @@ def convert(field, raw, resolver=None):
     if kind in ("char", "text", "html", "selection") and raw is False:
         return False
     return raw
+
+
+def values_digest(vals):
+    """A digest of the values a run writes for one record: equal values, equal digests."""
+
+    def default(value):
+        if isinstance(value, bytes):
+            return hashlib.blake2b(value, digest_size=16).hexdigest()
+        return repr(value) if isinstance(value, NewId) else str(value)
+
+    text = json.dumps(vals, default=default, sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def dump_values(vals):

@@ -12,6 +12,7 @@ import psycopg2
 
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
 # PostgreSQL refusing a write for a concurrent transaction (serialization failure, deadlock,
 # lock not available): not the record's fault, so never a record's failure.
@@ -53,6 +54,28 @@ def error_message(exc):
     if isinstance(exc, UserError):
         return exc.args[0] if exc.args else str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+# The target's own users and their partners: matched by a plan, never overwritten by one
+# unless it says so (option system_records: update).
+SYSTEM_XMLIDS = (
+    "base.user_root",
+    "base.user_admin",
+    "base.public_user",
+    "base.partner_root",
+    "base.partner_admin",
+    "base.public_partner",
+)
+
+
+def system_records(cr):
+    """``{(model, id): external id}`` of the target's system records."""
+    names = [xmlid.split(".", 1)[1] for xmlid in SYSTEM_XMLIDS]
+    cr.execute(
+        "SELECT model, res_id, name FROM ir_model_data WHERE module = 'base' AND name = ANY(%s)",
+        [names],
+    )
+    return {(model, res_id): f"base.{name}" for model, res_id, name in cr.fetchall()}
 
 
 class Writer:
@@ -152,6 +175,23 @@ class Writer:
                     failed[key] = error_message(exc)
         return updated, unchanged, [], failed
 
+    def untouched_since(self, model_name, stamps):
+        """The ids of ``{target id: time}`` whose record nobody wrote after that time (its
+        ``write_date``), in one query; none for a model without ``write_date``."""
+        model = self.model(model_name)
+        if not stamps or "write_date" not in model._fields or not model._log_access:
+            return set()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM %s AS t JOIN unnest(%s::int[], %s::timestamp[]) AS s(i, at)"
+                " ON t.id = s.i WHERE t.write_date <= s.at",
+                SQL.identifier(model._table),
+                list(stamps),
+                list(stamps.values()),
+            )
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
     def write_grouped(self, model_name, writes):
         """Write ``writes`` ({target id: vals}), one ``write`` per distinct vals.
 
@@ -213,7 +253,18 @@ def _same(record, name, value):
     if field.type == "binary":
         if isinstance(value, str):
             value = value.encode()
-        return (current or False) == (value or False)
+        if (current or False) == (value or False):
+            return True
+        if not (current and value) or not hasattr(field, "_image_process"):
+            return False
+        # an image is stored as the target processed it (resized, re-encoded): compare that
+        try:
+            processed = field._image_process(value, record.env)
+        except Exception:  # noqa: BLE001 - not an image the target takes: it differs
+            return False
+        if isinstance(processed, str):
+            processed = processed.encode()
+        return current == processed
     if field.type in ("char", "text", "html", "selection"):
         return (current or False) == (value or False)
     return current == value

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class BigInteger(fields.Integer):
@@ -26,6 +26,29 @@ class MigrationIdMap(models.Model):
     run_id = fields.Many2one(
         "migration.run", string="Last Run", ondelete="set null", index="btree_not_null"
     )
+    values_digest = fields.Char(
+        readonly=True,
+        help="A digest of the values the last run wrote from this source record: a re-run "
+        "that would write the same values leaves the record alone, unread",
+    )
+    target_ref = fields.Reference(
+        selection="_selection_target_model", string="Target Record", compute="_compute_target_ref"
+    )
+
+    @api.model
+    def _selection_target_model(self):
+        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
+
+    @api.depends("target_model", "target_res_id")
+    def _compute_target_ref(self):
+        existing = set()  # (model, id) still there: a record deleted since shows empty
+        for model, entries in self.grouped("target_model").items():
+            if model in self.env:
+                ids = self.env[model].browse(entries.mapped("target_res_id")).exists().ids
+                existing.update((model, res_id) for res_id in ids)
+        for entry in self:
+            known = (entry.target_model, entry.target_res_id) in existing
+            entry.target_ref = f"{entry.target_model},{entry.target_res_id}" if known else False
 
     _sql_constraints = [
         (

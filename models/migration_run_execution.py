@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, config
 
 from ..engine.bodies import system_only_uses
-from ..engine.journal import COUNTERS, OUTCOMES, Journal
+from ..engine.journal import COUNTERS, OUTCOMES, PHASES, Journal
 from ..engine.model_pass import ModelPass
 from ..engine.run_context import RunCancelled, RunContext, RunPaused, RunStopped
 from ..engine.runner import Runner
@@ -27,7 +27,11 @@ class _DryRunDone(Exception):
 
 
 class _NotStarted(Exception):
-    """The run cannot start: the message says why."""
+    """The run cannot start: the message says why; ``failure``: the source's, if it is."""
+
+    def __init__(self, message, cause=None):
+        super().__init__(message)
+        self.failure = getattr(cause, "failure", False)
 
 
 class MigrationRun(models.Model):
@@ -56,6 +60,8 @@ class MigrationRun(models.Model):
         try:
             runner = self._runner(journal, progress, prepare=not retry and not self.model_ids)
         except _NotStarted as exc:
+            if exc.failure:
+                self.source_failure = exc.failure
             return self._finish(journal, "failed", str(exc), retry)
         if slice_seconds:
             runner.ctx.deadline = time.monotonic() + slice_seconds
@@ -174,7 +180,7 @@ class MigrationRun(models.Model):
             else:
                 source_schema = plan._schemas(spec)[0]
         except UserError as exc:
-            raise _NotStarted(str(exc)) from None
+            raise _NotStarted(str(exc), exc.__cause__) from None
         modules = plan._installed_modules()
         if check:
             if self.wildcard_left_out:
@@ -186,14 +192,20 @@ class MigrationRun(models.Model):
             try:
                 problems = plan._problems(spec, facts)
             except UserError as exc:
-                raise _NotStarted(str(exc)) from None
+                raise _NotStarted(str(exc), exc.__cause__) from None
             errors = [problem for problem in problems if problem.severity == "error"]
             for problem in errors:
                 journal.log(
                     "error", problem.message, model=problem.model, statement=problem.field or None
                 )
             if errors:
-                raise _NotStarted(self.env._("The plan is not valid: see the log."))
+                raise _NotStarted(
+                    self.env._(
+                        "The plan is not valid, %(count)s error(s); the first: %(first)s",
+                        count=len(errors),
+                        first=f"{errors[0].key}: {errors[0].message}",
+                    )
+                )
         refusal = self._system_bodies_refusal(spec, journal)
         if refusal:
             raise _NotStarted(refusal)
@@ -222,7 +234,7 @@ class MigrationRun(models.Model):
             journal,
             source_key=self.source_id.id,
             run_key=self.id,
-            save=None if self.dry_run else (lambda j: self._save_journal(j, progress=progress)),
+            save=self._journal_saver(progress),
             modules=modules,
             checkpoints={
                 (r.source_model, r.first_id): (r.checkpoint, r.state == "done")
@@ -233,10 +245,19 @@ class MigrationRun(models.Model):
             left_out=self._left_out(),
         )
 
+    def _journal_saver(self, progress):
+        """What a checkpoint does with the journal: saved, or, in a dry run (it keeps its
+        journal to the end and rolls back), only shown to ``progress``."""
+        if not self.dry_run:
+            return lambda journal: self._save_journal(journal, progress=progress)
+        if progress:
+            return lambda journal: progress(self, journal)
+        return None
+
     def _drive(self, runner):
         """Run ``runner``; ``(state, error)`` of the run: done, failed, cancelled or paused."""
         can_commit = runner.ctx.can_commit
-        state, error = "done", False
+        state, error, failure = "done", False, False
         try:
             if self.dry_run:
                 with self.env.cr.savepoint():
@@ -252,12 +273,18 @@ class MigrationRun(models.Model):
         except RunStopped as exc:
             state, error = "failed", str(exc)
         except RemoteError as exc:
-            state, error = "failed", self.env._("The source stopped answering: %s", exc)
+            state, failure = "failed", exc.failure
+            if exc.failure == "unreachable":
+                error = self.env._("The source stopped answering: %s", exc)
+            else:
+                error = self.plan_id.source_id._remote_failure_message(exc)
         except Exception as exc:  # noqa: BLE001 - whatever stops a run is reported on it
             _logger.exception("run %s failed", self.id)
             state, error = "failed", f"{type(exc).__name__}: {exc}"
         if state != "done" and can_commit:
             self.env.cr.rollback()  # the batch under way; every committed batch stays
+        if failure:
+            self.source_failure = failure
         return state, error
 
     def _line_states(self):
@@ -362,6 +389,21 @@ class MigrationRun(models.Model):
                 " WHERE run_id = %s AND source_model = %s",
                 [seconds, self.id, model],
             )
+        for model, phases in journal.phases.items():
+            columns = {phase: SQL.identifier(f"{phase}_seconds") for phase in PHASES}
+            increments = [
+                SQL("%s = COALESCE(%s, 0) + %s", columns[phase], columns[phase], seconds)
+                for phase, seconds in phases.items()
+            ]
+            if increments:
+                cr.execute(
+                    SQL(
+                        "UPDATE migration_run_model SET %s WHERE run_id = %s AND source_model = %s",
+                        SQL(", ").join(increments),
+                        self.id,
+                        model,
+                    )
+                )
         for model, state in journal.states.items():
             cr.execute(
                 "UPDATE migration_run_model SET state = %s WHERE run_id = %s AND source_model = %s",
@@ -396,8 +438,15 @@ class MigrationRun(models.Model):
         for model in ("migration.run.model", "migration.run.range", "migration.run.log"):
             self.env[model].invalidate_model()
         journal.clear()
+        self._notify_progress()
         if progress:
             progress(self)
+
+    def _notify_progress(self):
+        """The run's page, open in a browser, reloads itself (bus): the run's author sees it."""
+        (self.create_uid or self.env.user)._bus_send(
+            "remote_data_migration.run_progress", {"run_id": self.id}
+        )
 
     def _finish(self, journal, state, error, retry):
         if error:
@@ -414,6 +463,8 @@ class MigrationRun(models.Model):
             self.model_ids.mapped("unreadable_count")
         )
         self.clean = state == "done" and not failed and self.balanced and not self.dry_run
+        if not self.dry_run and self.model_ids and state != "paused":  # it ran
+            self.plan_id.state = "clean" if self.clean else "ran"
         self._post_summary()
         if self._can_commit():
             # the outcome of the run, whatever it is

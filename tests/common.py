@@ -4,6 +4,7 @@ test case that runs plans against it."""
 from pathlib import Path
 
 from odoo.tests import TransactionCase
+from odoo.tools import SQL
 
 from .source_server import get_source_server
 
@@ -62,6 +63,20 @@ class RunCase(TransactionCase):
             (r["source_model"], r["source_res_id"], r["target_model"]): r["target_res_id"]
             for r in rows
         }
+
+    def edit_behind_the_run(self, record, **values):
+        """Write ``values`` on ``record`` as a user would between two runs. The test is one
+        transaction, where every write has the same ``write_date``; a user's edit comes in a
+        later transaction, so with a later one, which tells a re-run to look again."""
+        record.write(values)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE %s SET write_date = write_date + interval '1 second' WHERE id = %s",
+                SQL.identifier(record._table),
+                record.id,
+            )
+        )
 
     def assert_balanced(self, run):
         """The count equation of every model, checked here as well as by the run."""

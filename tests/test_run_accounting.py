@@ -10,6 +10,7 @@ from odoo import fields
 from odoo.tools import config
 
 from ..engine.batch import BatchWork
+from ..engine.writer import Writer
 from ..models.migration_plan import RUN_LOCK_CLASS
 from ..models.migration_run import CRON_SLICE_PARAMETER
 from .common import RunCase
@@ -391,14 +392,21 @@ class TestRunPolicies(RunCase):
         self.assertEqual((skipped.level, skipped.source_res_id), ("info", self.partners[-1]))
         self.assertIn("has no target res.partner.category", skipped.message)
 
-        again = plan.run()
+        with patch.object(
+            Writer, "update_batch", autospec=True, side_effect=Writer.update_batch
+        ) as update:
+            again = plan.run()
         self.assertEqual(again.summary()["res.partner"]["unchanged"], 5)
         self.assertEqual(again.summary()["res.partner"]["skipped"], 1)
+        self.assertFalse(
+            [item for call in update.call_args_list for item in call.args[2]],
+            "the values the first run wrote, on records nobody wrote since: neither read nor written",
+        )
 
         target = self.env["res.partner"].browse(
             self.target_of(source, "res.partner", self.partners[0], "res.partner")
         )
-        target.name = "Changed on the target"
+        self.edit_behind_the_run(target, name="Changed on the target")
         plan.duplicates = "skip"
         kept = plan.run()
         counts = kept.summary()["res.partner"]

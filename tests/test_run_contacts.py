@@ -6,6 +6,7 @@ from odoo.tests import Form
 
 from ..engine.batch import BatchWork
 from ..engine.mapping import expand_rule
+from ..engine.writer import system_records
 from .common import CONTACTS, GENERATED, RunCase
 from .source_server import SourceServer
 
@@ -16,6 +17,7 @@ class TestRunContacts(RunCase):
         super().setUpClass()
         cls.source = cls.make_source("Contacts source")
         cls.plan = cls.env["migration.plan"].import_yaml(CONTACTS, source=cls.source)
+        cls.admin_before = cls.env.ref("base.user_admin").read(["name", "email", "login"])[0]
         cls.first_run = cls.plan.run()
         cls.xmlids = {}
 
@@ -97,6 +99,7 @@ class TestRunContacts(RunCase):
         schemas = self.plan._schemas(spec)
         checked = 0
         self.mapped = self.id_map(self.source)
+        system = system_records(self.env.cr)  # matched, kept as the target has them
         for rule in self.plan.model_rule_ids:
             counts = summary[rule.source_model]
             source_fields = schemas[0][rule.source_model]
@@ -123,6 +126,8 @@ class TestRunContacts(RunCase):
                         identity = ("res.partner", row["partner_id"][0])
                     target_id = self.mapped.get((*identity, statement.target_model))
                     self.assertTrue(target_id, f"{identity} has no {statement.target_model}")
+                    if (statement.target_model, target_id) in system:
+                        continue
                     record = (
                         self.env[statement.target_model]
                         .browse(target_id)
@@ -175,16 +180,68 @@ class TestRunContacts(RunCase):
             self.assertIn(f"<th>{header}</th>", summary.body)
         self.assertIn(f"<td>{lines['res.partner'].read_count}</td>", summary.body)
 
+    def test_phase_times_add_up_to_each_models_time(self):
+        """Reading, resolving, transforming, writing, id map, second pass and checkpoints:
+        together, the model's time within 10 %."""
+        checked = 0
+        for line in self.first_run.model_ids:
+            phases = line.phase_seconds()
+            if line.seconds < 0.5:
+                continue
+            self.assertAlmostEqual(sum(phases.values()), line.seconds, delta=0.1 * line.seconds,
+                                   msg=(line.source_model, phases, line.seconds))  # fmt: skip
+            checked += 1
+        self.assertGreater(checked, 0)
+        partners = self.first_run.model_ids.filtered(
+            lambda line: line.source_model == "res.partner"
+        )
+        for phase in ("read", "resolve", "transform", "write", "id_map", "checkpoint"):
+            self.assertGreater(partners[f"{phase}_seconds"], 0, phase)
+
     def test_second_run_creates_nothing(self):
         again = self.plan.run()
         self.assertEqual(again.state, "done", again.error)
+        first = self.first_run.summary()
         for model, counts in again.summary().items():
             self.assertEqual(
                 (counts["created"], counts["updated"], counts["failed"]), (0, 0, 0), model
             )
-            self.assertEqual(counts["unchanged"], counts["read"], model)
-            self.assertEqual(counts["read"], self.first_run.summary()[model]["read"], model)
+            # the target's own admin and superuser: matched, kept, both times
+            self.assertEqual(counts["skipped"], first[model]["skipped"], model)
+            self.assertEqual(counts["unchanged"], counts["read"] - counts["skipped"], model)
+            self.assertEqual(counts["read"], first[model]["read"], model)
         self.assert_balanced(again)
+
+    def test_the_target_admin_is_matched_and_kept(self):
+        """The source's admin is matched by login to the target's own, which keeps its name
+        and address (an info line says so); references to the source's admin find it."""
+        admin = self.env.ref("base.user_admin")
+        self.assertEqual(admin.read(["name", "email", "login"])[0], self.admin_before)
+        source_admin = self.client.call(
+            "res.users", "search_read", [("login", "=", "admin")], ["name"]
+        )[0]
+        self.assertNotEqual(source_admin["name"], admin.name, "the source's admin differs")
+        self.assertEqual(
+            self.id_map(self.source)[("res.users", source_admin["id"], "res.users")], admin.id
+        )
+        kept = self.first_run.log_ids.filtered(
+            lambda line: line.level == "info" and "base.user_admin" in line.message
+        )
+        self.assertEqual(kept.mapped("source_res_id"), [source_admin["id"]])
+        kept_users = self.first_run.log_ids.filtered(
+            lambda line: line.target_model == "res.users" and "kept as it is" in line.message
+        )
+        self.assertEqual(self.first_run.summary()["res.users"]["skipped"], len(kept_users))
+
+    def test_system_records_update_overwrites_the_admin(self):
+        """The option says so: the target's admin takes the source's values."""
+        self.plan.system_records = "update"
+        run = self.plan.run(models=["res.users"])
+        self.assertEqual(run.state, "done", run.error)
+        source_admin = self.client.call(
+            "res.users", "search_read", [("login", "=", "admin")], ["name"]
+        )[0]
+        self.assertEqual(self.env.ref("base.user_admin").name, source_admin["name"])
 
     def test_incremental_run_updates_the_changed_record_only(self):
         partner_id = self.client.call("res.partner", "search", GENERATED, limit=1, order="id desc")[

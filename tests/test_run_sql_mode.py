@@ -81,7 +81,7 @@ class TestRunSqlMode(RunCase):
         source_color = self.client.call(
             "res.partner.category", "read", [entry.source_res_id], ["color"]
         )[0]["color"]
-        drifted.color = (source_color or 0) % 10 + 1  # changed on the target behind the run
+        self.edit_behind_the_run(drifted, color=(source_color or 0) % 10 + 1)
         plan = self.env["migration.plan"].search([("source_id", "=", source.id)])
         run = plan.run()
         self.assertEqual(run.state, "done", run.error)
