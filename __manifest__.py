@@ -20,9 +20,14 @@
         "views/migration_plan_views.xml",
         "views/migration_model_rule_views.xml",
         "views/migration_run_views.xml",
+        "views/migration_id_map_views.xml",
         "views/remote_data_migration_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "remote_data_migration/static/src/js/*.js",
+            "remote_data_migration/static/src/xml/*.xml",
+        ],
         "web.assets_tests": ["remote_data_migration/static/tests/tours/*.js"],
     },
     "application": True,

@@ -3,6 +3,7 @@ from . import migration_credential
 from . import migration_plan
 from . import migration_plan_finding
 from . import migration_model_rule
+from . import migration_model_rule_preview
 from . import migration_field_rule
 from . import migration_run
 from . import migration_run_execution

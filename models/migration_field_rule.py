@@ -113,6 +113,23 @@ class MigrationFieldRule(models.Model):
                     self.env._("%s: '_' has no source value; give a Python body.", where)
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        rules.plan_id._mapping_changed()
+        return rules
+
+    def write(self, vals):
+        if set(vals) - {"sequence"}:  # the order a validation writes is not a change
+            self.plan_id._mapping_changed()
+        return super().write(vals)
+
+    def unlink(self):
+        plans = self.plan_id
+        result = super().unlink()
+        plans._mapping_changed()
+        return result
+
 
 def check_body_access(env, body, where, arguments=ROW_ARGUMENTS):
     """Only Settings administrators write a body that reaches past access rights."""

@@ -196,6 +196,24 @@ class MigrationModelRule(models.Model):
         self.ensure_one()
         return [name.strip() for name in (self.discriminator or "").split(",") if name.strip()]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        rules.plan_id._mapping_changed()
+        return rules
+
+    def write(self, vals):
+        # the order and the fields a validation writes are not a change of the mapping
+        if set(vals) - {"sequence", "source_fields_json"}:
+            self.plan_id._mapping_changed()
+        return super().write(vals)
+
+    def unlink(self):
+        plans = self.plan_id
+        result = super().unlink()
+        plans._mapping_changed()
+        return result
+
 
 def _listify(item):
     return list(item) if isinstance(item, tuple) else item

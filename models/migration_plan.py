@@ -1,6 +1,7 @@
 import logging
-from collections import namedtuple
+from collections import Counter, namedtuple
 
+from markupsafe import Markup
 from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
 from odoo import api, fields, models, release
@@ -9,12 +10,13 @@ from odoo.exceptions import UserError, ValidationError
 from ..engine.apps import app_models
 from ..engine.bodies import check_body
 from ..engine.generator import Schemas, generate_plan
+from ..engine.plan_picture import plan_svg
 from ..engine.resolver import IdMap, Resolver
 from ..engine.source_probe import SourceProbe
 from ..engine.spec import DEFAULT_OPTIONS, FieldRule, ModelRule, PlanSpec
 from ..engine.sql_writer import sql_mode_refusal
 from ..engine.transport import RemoteError
-from ..engine.validation import run_order, validate_plan
+from ..engine.validation import plan_graph, validate_plan
 from ..engine.versions import VersionChanges, load_changes
 from ..engine.wildcards import wildcard_left_out
 from ..engine.yaml_io import Catalog, dump_plan, parse_plan
@@ -25,6 +27,13 @@ _logger = logging.getLogger(__name__)
 PlanFacts = namedtuple("PlanFacts", "source_schema target_schema xmlid_models probe left_out")
 RUN_LOCK_CLASS = 0x52444D  # "RDM": the first key of the plans' advisory locks
 SCHEMA_ATTRIBUTES = ["type", "relation", "required", "store", "selection", "string"]
+
+
+# What a plan maps: changing any of it calls for a new validation.
+MAPPING_KEYS = frozenset(
+    {"batch_size", "on_error", "unresolved", "duplicates", "system_records", "active_test", "pre_hook",
+     "post_hook", "end_hook", "model_rule_ids", "source_id"}
+)  # fmt: skip
 
 
 class MigrationPlan(models.Model):
@@ -44,11 +53,18 @@ class MigrationPlan(models.Model):
         "Empty: shared by every company.",
     )
     state = fields.Selection(
-        selection=[("draft", "Draft"), ("validated", "Validated")],
+        selection=[
+            ("draft", "Draft"),
+            ("validated", "Validated"),
+            ("ran", "Ran"),
+            ("clean", "Last Run Clean"),
+        ],
         default="draft",
         required=True,
         tracking=True,
-        help="Validated: the last validation against both schemas found no error.",
+        help="Validated: the last validation against both schemas found no error. Ran: its "
+        "last run ended with failed records, or failed. Last Run Clean: its last run read "
+        "every record and wrote or skipped each.",
     )
     active = fields.Boolean(default=True)
     # options (MAPPING.md)
@@ -80,10 +96,24 @@ class MigrationPlan(models.Model):
         help="What a run does with a source record an earlier run (or a discriminator) already "
         "matched to a target record.",
     )
+    system_records = fields.Selection(
+        selection=[("keep", "Match, never overwrite"), ("update", "Overwrite like the others")],
+        string="Target's System Records",
+        default=DEFAULT_OPTIONS["system_records"],
+        required=True,
+        help="The target's own administrator, superuser and public user (and their partners): "
+        "a source record matched to one of them keeps the target's values unless told here.",
+    )
     active_test = fields.Boolean(
         string="Active Source Records Only",
         default=DEFAULT_OPTIONS["active_test"],
         help="Off: archived source records are migrated too.",
+    )
+    picture = fields.Html(
+        readonly=True,
+        sanitize=False,  # an SVG made here from escaped names
+        help="The models in the order a run writes them, their relations, and the fields "
+        "the second pass writes: drawn by the last validation",
     )
     # hooks
     pre_hook = fields.Text(help="Python run on the target before any model")
@@ -147,6 +177,7 @@ class MigrationPlan(models.Model):
                 "unresolved": self.unresolved,
                 "active_test": self.active_test,
                 "duplicates": self.duplicates,
+                "system_records": self.system_records,
             },
             hooks={
                 name: self[f"{name}_hook"]
@@ -192,6 +223,7 @@ class MigrationPlan(models.Model):
             "unresolved": spec.options["unresolved"],
             "active_test": spec.options["active_test"],
             "duplicates": spec.options["duplicates"],
+            "system_records": spec.options["system_records"],
             "state": "draft",
             "model_rule_ids": [fields.Command.clear()],
         }
@@ -307,6 +339,8 @@ class MigrationPlan(models.Model):
                 description["has_default"] = field.default is not None
                 if field.type == "many2many":
                     description["relation_table"] = field.relation
+                if field.type == "many2one_reference":
+                    description["model_field"] = field.model_field
             schema[name] = descriptions
         return schema
 
@@ -366,13 +400,7 @@ class MigrationPlan(models.Model):
         try:
             left_out = wildcard_left_out(spec, source_schema, target_schema, probe, xmlid_models)
         except RemoteError as exc:
-            raise UserError(
-                self.env._(
-                    "Cannot reach the source %(name)s: %(error)s",
-                    name=self.source_id.name,
-                    error=exc,
-                )
-            ) from exc
+            raise UserError(self.source_id._remote_failure_message(exc)) from exc
         return PlanFacts(source_schema, target_schema, xmlid_models, probe, left_out)
 
     def _problems(self, spec, facts):
@@ -388,13 +416,7 @@ class MigrationPlan(models.Model):
                 left_out=facts.left_out,
             )
         except RemoteError as exc:
-            raise UserError(
-                self.env._(
-                    "Cannot reach the source %(name)s: %(error)s",
-                    name=self.source_id.name,
-                    error=exc,
-                )
-            ) from exc
+            raise UserError(self.source_id._remote_failure_message(exc)) from exc
 
     def _sql_refusals(self, spec):
         """{target model: why sql mode is unsafe for it} of the rules in sql mode."""
@@ -424,14 +446,16 @@ class MigrationPlan(models.Model):
         facts = self._facts(spec)
         problems = self._problems(spec, facts)
         self._store_findings(problems, origin="validation")
-        # the rules show the order a run writes them in
-        order = run_order(
+        self.model_rule_ids._remember_source_fields(facts.source_schema)
+        # the rules show the order a run writes them in, and the picture draws it
+        order, edges, deferred = plan_graph(
             spec,
             facts.source_schema,
             facts.target_schema,
             self._installed_modules(),
             facts.left_out,
         )
+        self.picture = Markup(plan_svg(order, edges, deferred))
         for rule in self.model_rule_ids:
             if rule.source_model in order:
                 rule.sequence = (order.index(rule.source_model) + 1) * 10
@@ -458,10 +482,65 @@ class MigrationPlan(models.Model):
             ]
         )
 
+    def write(self, vals):
+        if not MAPPING_KEYS.isdisjoint(vals) and "state" not in vals:
+            vals = dict(vals, state="draft")  # changed since its validation
+        return super().write(vals)
+
+    def _mapping_changed(self):
+        """A plan whose mapping changed is a draft until validated again."""
+        self.filtered(lambda plan: plan.state != "draft").write({"state": "draft"})
+
     def action_validate(self):
         self.ensure_one()
-        self.validate()
-        return True
+        problems = self.validate()
+        counts = Counter(problem["severity"] for problem in problems)
+        if counts["error"]:
+            message = self.env._(
+                "%(errors)s error(s) to fix, %(warnings)s warning(s): see the Validation tab.",
+                errors=counts["error"],
+                warnings=counts["warning"],
+            )
+        else:
+            message = self.env._(
+                "No error, %(warnings)s warning(s), %(infos)s note(s): the plan can run.",
+                warnings=counts["warning"],
+                infos=counts["info"],
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Validation of %s", self.name),
+                "message": message,
+                "type": "danger" if counts["error"] else "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _check_runnable(self):
+        """A run from the screens starts only from a valid plan: validated now when it
+        changed since, refused with its first errors otherwise."""
+        self.ensure_one()
+        if not self.source_id:
+            raise UserError(self.env._("The plan %s has no source.", self.name))
+        if self.state != "draft":
+            return
+        errors = [p for p in self.validate() if p["severity"] == "error"]
+        if errors:
+            first = "\n".join(
+                f"- {p['model']}{'.' + p['field'] if p['field'] else ''}: {p['message']}"
+                for p in errors[:3]
+            )
+            raise UserError(
+                self.env._(
+                    "The plan %(plan)s has %(count)s error(s) to fix before a run (its "
+                    "Validation tab lists them):\n%(first)s",
+                    plan=self.name,
+                    count=len(errors),
+                    first=first,
+                )
+            )
 
     # -- runs -------------------------------------------------------------------------------------
 
@@ -636,11 +715,7 @@ class MigrationPlan(models.Model):
                 model_names, schemas, changes, name=name, history=bool(apps)
             )
         except RemoteError as exc:
-            raise UserError(
-                self.env._(
-                    "Cannot reach the source %(name)s: %(error)s", name=source.name, error=exc
-                )
-            ) from exc
+            raise UserError(source._remote_failure_message(exc)) from exc
         except ValueError as exc:
             raise UserError(str(exc)) from exc
         values = self._values_from_spec(spec)

@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tools import config
 
 from ..engine.journal import COUNTERS
+from .migration_run_model import _duration
 
 _logger = logging.getLogger(__name__)
 
@@ -84,6 +85,37 @@ class MigrationRun(models.Model):
         "slice used, or its worker killed) is followed by another that resumes it",
     )
 
+    source_failure = fields.Selection(
+        selection=[
+            ("unreachable", "Unreachable"),
+            ("login", "Login refused"),
+            ("access", "Access refused"),
+            ("server", "Source error"),
+        ],
+        readonly=True,
+        help="How the source stopped the run, when it did",
+    )
+    rate = fields.Float(string="Records/s", compute="_compute_rate", digits=(16, 1))
+    time_left = fields.Char(compute="_compute_rate", help="At the rate so far")
+
+    @api.depends("plan_id.name", "state", "dry_run")
+    def _compute_display_name(self):
+        states = dict(self._fields["state"].selection)
+        for run in self:
+            dry = self.env._(" (dry run)") if run.dry_run else ""
+            run.display_name = (
+                f"{run.plan_id.name} #{run.id}{dry}, {states.get(run.state, '').lower()}"
+            )
+
+    @api.depends("model_ids.read_count", "model_ids.seconds", "model_ids.source_count")
+    def _compute_rate(self):
+        for run in self:
+            seconds = sum(run.model_ids.mapped("seconds"))
+            read = sum(run.model_ids.mapped("read_count"))
+            run.rate = read / seconds if seconds else 0.0
+            left = max(0, sum(run.model_ids.mapped("source_count")) - read)
+            run.time_left = _duration(left / run.rate) if run.rate and left else False
+
     @api.depends("started_at", "ended_at")
     def _compute_duration(self):
         for run in self:
@@ -111,9 +143,10 @@ class MigrationRun(models.Model):
             )
             run.created_count = sum(lines.mapped("created_count"))
             to_read = sum(lines.mapped("source_count"))
-            run.progress = (
-                min(100.0, 100.0 * sum(lines.mapped("read_count")) / to_read) if to_read else 0.0
-            )
+            if to_read:
+                run.progress = min(100.0, 100.0 * sum(lines.mapped("read_count")) / to_read)
+            else:  # nothing to read: all of it is read once the run is done
+                run.progress = 100.0 if run.state == "done" else 0.0
 
     # -- shell API --------------------------------------------------------------------------------
 
@@ -161,7 +194,10 @@ class MigrationRun(models.Model):
             "res_model": "migration.run.log",
             "view_mode": "list,form",
             "domain": [("run_id", "=", self.id)],
-            "context": {"search_default_errors": 1},
+            # a run with errors opens on them; a clean one on everything it said
+            "context": {"search_default_errors": 1}
+            if self.log_ids.filtered(lambda line: line.level == "error")
+            else {},
         }
 
     def action_cancel(self):

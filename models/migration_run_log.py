@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .migration_id_map import BigInteger
 
@@ -24,3 +24,30 @@ class MigrationRunLog(models.Model):
     message = fields.Text(required=True)
     values = fields.Text(help="The values the target refused")
     retried = fields.Boolean(help="Retried since: see the retry's own log lines")
+    source_record = fields.Char(
+        compute="_compute_records",
+        help="The source id, when the line is about one",
+    )
+    target_ref = fields.Reference(
+        selection="_selection_target_model", string="Target Record", compute="_compute_records"
+    )
+
+    @api.model
+    def _selection_target_model(self):
+        return self.env["migration.id.map"]._selection_target_model()
+
+    def _compute_records(self):
+        for log in self:
+            log.source_record = str(log.source_res_id) if log.source_res_id else False
+            log.target_ref = False
+            if not log.source_res_id:
+                continue
+            entry = self.env["migration.id.map"].search(
+                [
+                    ("source_id", "=", log.run_id.source_id.id),
+                    ("source_model", "=", log.source_model),
+                    ("source_res_id", "=", log.source_res_id),
+                ],
+                limit=1,
+            )
+            log.target_ref = entry.target_ref

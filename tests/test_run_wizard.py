@@ -35,8 +35,8 @@ class TestRunWizard(RunCase):
         return form.save()
 
     def test_wizard_runs_and_the_run_reports_in_its_chatter(self):
-        wizard = self.wizard()
-        self.assertFalse(wizard.background, "a small plan runs at once")
+        self.assertTrue(self.wizard().background, "in the background unless told otherwise")
+        wizard = self.wizard(background=False)
         action = wizard.action_run()
         run = self.env["migration.run"].browse(action["res_id"])
         self.assertEqual(run.state, "done", run.error)
@@ -49,7 +49,7 @@ class TestRunWizard(RunCase):
 
     def test_wizard_subset_and_dry_run(self):
         titles = self.plan.model_rule_ids.filtered(lambda r: r.source_model == "res.partner.title")
-        wizard = self.wizard(dry_run=True)
+        wizard = self.wizard(dry_run=True, background=False)
         wizard.model_rule_ids = titles
         run = self.env["migration.run"].browse(wizard.action_run()["res_id"])
         self.assertTrue(run.dry_run)
@@ -58,6 +58,40 @@ class TestRunWizard(RunCase):
             self.client.search_count("res.partner.title", []),
         )
         self.assertNotIn("res.partner.category", run.summary(), "a line for each model run")
+
+    def test_a_plan_with_errors_is_refused_with_its_reason(self):
+        broken = self.env["migration.plan"].import_yaml(
+            SMALL.replace("Categories and titles", "Broken").replace(
+                "    res.partner.title.*:",
+                "    res.partner.title.nmae:\n      res.partner.title.name: __copy__",
+            ),
+            source=self.source,
+        )
+        wizard = Form(
+            self.env["migration.run.wizard"].with_context(
+                active_model="migration.plan", active_id=broken.id
+            )
+        ).save()
+        with self.assertRaises(UserError) as refused:
+            wizard.action_run()
+        # the mistyped field, and the required field it leaves unfed
+        self.assertIn("has 2 error(s) to fix before a run", str(refused.exception))
+        self.assertIn("res.partner.title.nmae (did you mean name?)", str(refused.exception))
+        self.assertFalse(broken.run_ids, "no run made")
+        self.assertEqual(broken.state, "draft")
+
+    def test_the_plan_state_follows_validation_edits_and_runs(self):
+        self.plan.validate()
+        self.assertEqual(self.plan.state, "validated")
+        self.plan.model_rule_ids[:1].domain = "[('id', '>', 0)]"
+        self.assertEqual(self.plan.state, "draft", "changed since its validation")
+        run = self.wizard(background=False).action_run()
+        self.assertEqual(self.env["migration.run"].browse(run["res_id"]).state, "done")
+        self.assertEqual(self.plan.state, "clean")
+        action = self.plan.action_validate()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("No error", action["params"]["message"])
+        self.assertEqual(self.plan.state, "validated")
 
     def test_background_run_is_queued_then_done_by_the_scheduled_action(self):
         cron = self.env.ref("remote_data_migration.ir_cron_migration_run_queued")

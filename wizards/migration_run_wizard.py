@@ -1,11 +1,6 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
-from ..engine.transport import RemoteError
 from .form_action import open_form
-
-# Above this many source records, a run goes to the background by default.
-BACKGROUND_THRESHOLD = 10_000
 
 
 class MigrationRunWizard(models.TransientModel):
@@ -24,7 +19,9 @@ class MigrationRunWizard(models.TransientModel):
     resume = fields.Boolean(help="Continue the last failed or cancelled run from its checkpoints")
     background = fields.Boolean(
         string="In the Background",
-        help="A scheduled action does the work now, committing batch by batch; follow it on the run.",
+        default=True,
+        help="A scheduled action does the work now, committing batch by batch, while the "
+        "run's page follows it. Off: the run happens in this request (small plans, dry runs).",
     )
 
     @api.model
@@ -36,31 +33,12 @@ class MigrationRunWizard(models.TransientModel):
         )
         if plan_id:
             values["plan_id"] = plan_id
-            if "background" in fields_list:
-                values["background"] = (
-                    self._source_size(self.env["migration.plan"].browse(plan_id))
-                    > BACKGROUND_THRESHOLD
-                )
         return values
-
-    @api.model
-    def _source_size(self, plan):
-        """How many source records the plan reads (0 when the source cannot tell)."""
-        if not plan.source_id:
-            return 0
-        try:
-            transport = plan.source_id._transport()
-            return sum(
-                transport.search_count(rule.source_model, rule._domain_list() or [])
-                for rule in plan.model_rule_ids
-                if rule.field_rule_ids
-            )
-        except (RemoteError, UserError):
-            return 0
 
     def action_run(self):
         self.ensure_one()
         plan = self.plan_id
+        plan._check_runnable()
         models = self.model_rule_ids.mapped("source_model") or None
         if self.resume:
             run = plan.run(resume=True)
