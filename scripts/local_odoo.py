@@ -29,9 +29,11 @@ RESULT_SCRIPT = (
     """
 import json, resource
 errors = run.log_ids.filtered(lambda l: l.level == "error")[:5].mapped("message")
-lines = [{"model": l.source_model, "records": l.read_count, "created": l.created_count,
-          "updated": l.updated_count, "unchanged": l.unchanged_count, "skipped": l.skipped_count,
-          "failed": l.failed_count, "unreadable": l.unreadable_count, "seconds": l.seconds}
+# the counters this version of the addon has (an upgrade check runs it on older releases)
+names = [n for n in ("created", "updated", "unchanged", "skipped", "failed", "unreadable")
+         if n + "_count" in run.model_ids._fields]
+lines = [dict({n: l[n + "_count"] for n in names}, model=l.source_model, records=l.read_count,
+              seconds=l.seconds)
          for l in run.model_ids]
 print("%s" + json.dumps({"run_id": run.id, "state": run.state, "error": run.error or "", "errors": errors,
       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "models": lines, **extra}))

@@ -56,7 +56,9 @@ def take_snapshot():
         model = env[model_name].sudo().with_context(active_test=False)
         names = sorted(n for n, f in model._fields.items() if f.store and f.type != "one2many")
         records = model.search([], order="id")
-        snapshot[model_name] = json.loads(json.dumps(records.read(names), default=str))
+        # many2one as ids: what the data holds, not how a version names the record
+        rows = records.read(names, load=None)
+        snapshot[model_name] = json.loads(json.dumps(rows, default=str))
     return snapshot
 """ % (MODELS,)
 
