@@ -142,7 +142,14 @@ mapping:
 MIGRATION = """
 import time
 import odoo.sql_db
-from odoo.addons.remote_data_migration.engine import writer
+from odoo.addons.remote_data_migration.engine import run_context, writer
+
+read_with = {{}}  # source model -> (fields, domain) the run read it with
+read_ahead = run_context.RunContext.read_ahead
+def recording_read_ahead(self, model, fields, domain, after_id=0):
+    read_with[model] = (list(fields), list(domain))
+    return read_ahead(self, model, fields, domain, after_id)
+run_context.RunContext.read_ahead = recording_read_ahead
 
 written = {{}}  # target model -> the fields the migration created records with
 create_batch = writer.Writer.create_batch
@@ -161,9 +168,28 @@ env.cr.commit()
 queries = odoo.sql_db.sql_counter
 started = time.monotonic()
 run = plan.run()
+wall = time.monotonic() - started
 batches = sum(-(-line.read_count // {batch_size}) for line in run.model_ids)
-extra = {{"wall": time.monotonic() - started, "batches": batches,
-          "queries": odoo.sql_db.sql_counter - queries,
+phases = {{line.source_model: line.phase_seconds() for line in run.model_ids}}
+queries = odoo.sql_db.sql_counter - queries
+env.cr.commit()
+# the re-run on the unchanged source, then the source's own read rate for the same fields
+rerun_queries = odoo.sql_db.sql_counter
+rerun = plan.run()
+rerun_queries = odoo.sql_db.sql_counter - rerun_queries
+env.cr.commit()
+rerun_lines = {{line.source_model: {{"records": line.read_count, "seconds": line.seconds,
+                "updated": line.updated_count, "unchanged": line.unchanged_count,
+                "created": line.created_count}} for line in rerun.model_ids}}
+transport = source._transport()
+source_reads = {{}}
+for model, (fields, domain) in read_with.items():
+    started = time.monotonic()
+    count = sum(len(rows) for rows in transport.read_batches(
+        model, fields, domain, batch_size={batch_size}, context={{"active_test": False}}))
+    source_reads[model] = {{"records": count, "seconds": time.monotonic() - started}}
+extra = {{"wall": wall, "batches": batches, "queries": queries, "phases": phases,
+          "rerun": rerun_lines, "rerun_queries": rerun_queries, "source_reads": source_reads,
           "written": {{model: sorted(names) for model, names in written.items()}}}}
 """
 
@@ -322,6 +348,33 @@ def generate_history(server, partners):
         )
 
 
+def print_phases(result):
+    names = ("read", "resolve", "transform", "write", "id_map", "second_pass", "checkpoint")
+    print(
+        f"\n{'seconds per phase':<24}"
+        + "".join(f"{n:>12}" for n in names)
+        + f"{'sum':>8}{'wall':>8}"
+    )
+    for line in result["models"]:
+        phases = result["phases"].get(line["model"], {})
+        print(f"{line['model']:<24}" + "".join(f"{phases.get(n, 0):>12.2f}" for n in names)
+              + f"{sum(phases.values()):>8.2f}{line['seconds']:>8.2f}")  # fmt: skip
+
+
+def print_rerun(result):
+    """The re-run on the unchanged source against the source's read rate, same fields."""
+    print(f"\n{'re-run, unchanged source':<30}{'records':>10}{'updated':>9}{'unchanged':>10}"
+          f"{'records/s':>11}{'source read/s':>15}{'ratio':>7}")  # fmt: skip
+    for model, line in result["rerun"].items():
+        rate = line["records"] / line["seconds"] if line["seconds"] else 0
+        read = result["source_reads"].get(model, {})
+        read_rate = read["records"] / read["seconds"] if read.get("seconds") else 0
+        ratio = rate / read_rate if read_rate else 0
+        print(f"{model:<30}{line['records']:>10}{line['updated']:>9}{line['unchanged']:>10}"
+              f"{rate:>11.0f}{read_rate:>15.0f}{ratio:>7.2f}")  # fmt: skip
+    print(f"re-run SQL queries: {result['rerun_queries']}")
+
+
 def print_ceiling(result, ceiling):
     print(
         f"\n{'ceiling: create in process':<30}{'records':>10}{'seconds':>10}{'records/s':>11}{'ratio':>8}"
@@ -347,6 +400,11 @@ def main():
     parser.add_argument("--no-tags", action="store_true", help="skip the sql mode comparison")
     parser.add_argument("--no-history", action="store_true", help="skip messages and attachments")
     parser.add_argument("--tags-batch-size", type=int, default=2000)
+    parser.add_argument(
+        "--profile",
+        metavar="STACKS",
+        help="sample the migration's process with py-spy; its collapsed stacks go here",
+    )
     args = parser.parse_args()
 
     server = SourceServer(database=SOURCE_DB, generated=0)
@@ -366,7 +424,12 @@ def main():
             batch_size=args.batch_size,
             plan=PLAN.format(batch_size=args.batch_size, partners=args.partners),
         )
-        result = local_odoo.run_in_shell(TARGET_DB, script)
+        wrapper = ()
+        if args.profile:
+            py_spy = Path(sys.executable).parent / "py-spy"
+            wrapper = (str(py_spy), "record", "--rate", "200", "--nonblocking", "--format", "raw",
+                       "-o", args.profile, "--")  # fmt: skip
+        result = local_odoo.run_in_shell(TARGET_DB, script, wrapper=wrapper)
         print("ceiling...", flush=True)
         ceiling = local_odoo.run_in_shell(
             TARGET_DB,
@@ -397,7 +460,9 @@ def main():
         f" ({result['queries']} in {result['batches']} batches)"
     )
     print(f"target process: peak memory {result['peak_rss_mb']:.0f} MB")
+    print_phases(result)
     print_ceiling(result, ceiling)
+    print_rerun(result)
     if history:
         partners = next(line for line in result["models"] if line["model"] == "res.partner")
         print(
