@@ -180,7 +180,8 @@ rerun_queries = odoo.sql_db.sql_counter - rerun_queries
 env.cr.commit()
 rerun_lines = {{line.source_model: {{"records": line.read_count, "seconds": line.seconds,
                 "updated": line.updated_count, "unchanged": line.unchanged_count,
-                "created": line.created_count}} for line in rerun.model_ids}}
+                "created": line.created_count, "phases": line.phase_seconds()}}
+               for line in rerun.model_ids}}
 transport = source._transport()
 source_reads = {{}}
 for model, (fields, domain) in read_with.items():
@@ -201,8 +202,10 @@ from odoo.addons.remote_data_migration.engine.writer import QUIET_CONTEXT
 ceiling = {{}}
 for model_name, names in {written!r}.items():
     model = env[model_name].with_context(**QUIET_CONTEXT, active_test=False)
-    env.cr.execute("SELECT target_res_id FROM migration_id_map WHERE run_id = %s"
-                   " AND target_model = %s ORDER BY id", [{run_id}, model_name])
+    # the records of the run's source (a re-run has taken the id map's run_id since)
+    env.cr.execute("SELECT target_res_id FROM migration_id_map WHERE target_model = %s"
+                   " AND source_id = (SELECT source_id FROM migration_run WHERE id = %s) ORDER BY id",
+                   [model_name, {run_id}])
     ids = [row[0] for row in env.cr.fetchall()]
     rows = model.browse(ids).read(names, load=None)
     env.invalidate_all()
@@ -348,17 +351,15 @@ def generate_history(server, partners):
         )
 
 
-def print_phases(result):
-    names = ("read", "resolve", "transform", "write", "id_map", "second_pass", "checkpoint")
-    print(
-        f"\n{'seconds per phase':<24}"
-        + "".join(f"{n:>12}" for n in names)
-        + f"{'sum':>8}{'wall':>8}"
-    )
-    for line in result["models"]:
-        phases = result["phases"].get(line["model"], {})
-        print(f"{line['model']:<24}" + "".join(f"{phases.get(n, 0):>12.2f}" for n in names)
-              + f"{sum(phases.values()):>8.2f}{line['seconds']:>8.2f}")  # fmt: skip
+PHASE_NAMES = ("read", "resolve", "transform", "write", "id_map", "second_pass", "checkpoint")
+
+
+def print_phases(title, lines):
+    """``lines``: [(model, {phase: seconds}, wall seconds)]."""
+    print(f"\n{title:<24}" + "".join(f"{n:>12}" for n in PHASE_NAMES) + f"{'sum':>8}{'wall':>8}")
+    for model, phases, wall in lines:
+        print(f"{model:<24}" + "".join(f"{phases.get(n, 0):>12.2f}" for n in PHASE_NAMES)
+              + f"{sum(phases.values()):>8.2f}{wall:>8.2f}")  # fmt: skip
 
 
 def print_rerun(result):
@@ -460,9 +461,19 @@ def main():
         f" ({result['queries']} in {result['batches']} batches)"
     )
     print(f"target process: peak memory {result['peak_rss_mb']:.0f} MB")
-    print_phases(result)
+    print_phases(
+        "seconds per phase",
+        [
+            (m["model"], result["phases"].get(m["model"], {}), m["seconds"])
+            for m in result["models"]
+        ],
+    )
     print_ceiling(result, ceiling)
     print_rerun(result)
+    print_phases(
+        "re-run, per phase",
+        [(model, line["phases"], line["seconds"]) for model, line in result["rerun"].items()],
+    )
     if history:
         partners = next(line for line in result["models"] if line["model"] == "res.partner")
         print(

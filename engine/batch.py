@@ -132,7 +132,8 @@ class BatchWork:
                         digests[key] if key in written else None,
                     )
                     for key, target_id in existing.items()
-                    if target_id and key[0] not in failed
+                    # the entries of records not written keep their run and stamp as they are
+                    if target_id and key[0] not in failed and key not in same
                 ]
             )
         for source_id, (message, target_model, vals) in failed.items():

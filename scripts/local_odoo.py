@@ -84,6 +84,8 @@ def run_in_shell(database, script, addons_path=None, wrapper=()):
         text=True,
         check=False,
     )
+    if wrapper:  # what the profiler said (where it wrote, how many samples)
+        sys.stderr.write("".join(f"{line}\n" for line in shell.stderr.splitlines()[-4:]))
     results = [line for line in shell.stdout.splitlines() if line.startswith(RESULT_MARK)]
     if not results:
         sys.exit(f"the run printed no result:\n{shell.stdout[-3000:]}\n{shell.stderr[-3000:]}")
