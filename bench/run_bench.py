@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import local_odoo  # noqa: E402
 
+from odoo.addons.remote_data_migration.engine.journal import PHASES  # noqa: E402
 from odoo.addons.remote_data_migration.tests.source_server import SourceServer  # noqa: E402
 
 SOURCE_DB = "rdm_bench_source"
@@ -351,14 +352,11 @@ def generate_history(server, partners):
         )
 
 
-PHASE_NAMES = ("read", "resolve", "transform", "write", "id_map", "second_pass", "checkpoint")
-
-
 def print_phases(title, lines):
     """``lines``: [(model, {phase: seconds}, wall seconds)]."""
-    print(f"\n{title:<24}" + "".join(f"{n:>12}" for n in PHASE_NAMES) + f"{'sum':>8}{'wall':>8}")
+    print(f"\n{title:<24}" + "".join(f"{n:>12}" for n in PHASES) + f"{'sum':>8}{'wall':>8}")
     for model, phases, wall in lines:
-        print(f"{model:<24}" + "".join(f"{phases.get(n, 0):>12.2f}" for n in PHASE_NAMES)
+        print(f"{model:<24}" + "".join(f"{phases.get(n, 0):>12.2f}" for n in PHASES)
               + f"{sum(phases.values()):>8.2f}{wall:>8.2f}")  # fmt: skip
 
 

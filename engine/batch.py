@@ -152,7 +152,7 @@ class BatchWork:
         """The (source id, target model) whose values are those a former run wrote, on a
         record nobody wrote since: not written again, nor read. Duplicates that are skipped
         stay skipped."""
-        if (self.compiled.rule.duplicates or self.ctx.writer.duplicates) == "skip":
+        if self.ctx.writer.duplicates_policy(self.compiled.rule.duplicates) == "skip":
             return set()
         previous = self.ctx.id_map.digests(
             [identities[key] for key, target_id in existing.items() if target_id]
@@ -204,7 +204,6 @@ class BatchWork:
                     outcome.setdefault(source_id, "skipped")
                 elif (source_id, target_model) in same:
                     outcome.setdefault(source_id, "unchanged")
-                    written.add((source_id, target_model))
                 elif target_id:
                     updates.append((key, target_id, vals))
                 else:

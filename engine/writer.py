@@ -122,6 +122,10 @@ class Writer:
                 failed[key] = error_message(exc)
         return created, failed
 
+    def duplicates_policy(self, duplicates=None):
+        """A rule's own duplicates policy, else the plan's."""
+        return duplicates or self.duplicates
+
     def update_batch(self, model_name, items, duplicates=None):
         """Write ``items`` (key, target id, vals) per the duplicates policy.
 
@@ -130,7 +134,7 @@ class Writer:
         """
         if not items:
             return [], [], [], {}
-        duplicates = duplicates or self.duplicates
+        duplicates = self.duplicates_policy(duplicates)
         if duplicates == "skip":
             return [], [], [key for key, _id, _vals in items], {}
         model = self.model(model_name)

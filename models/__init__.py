@@ -1,5 +1,6 @@
 from . import migration_source
 from . import migration_credential
+from . import migration_mapping_part
 from . import migration_plan
 from . import migration_plan_finding
 from . import migration_model_rule

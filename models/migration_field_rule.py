@@ -7,6 +7,7 @@ from ..engine.spec import ANY_MODULE, NO_SOURCE, STATEMENTS_WITH_ARGUMENT, WILDC
 
 class MigrationFieldRule(models.Model):
     _name = "migration.field.rule"
+    _inherit = ["migration.mapping.part"]
     _description = "Data Migration Statement"
     _order = "model_rule_id, sequence, id"
     _rec_name = "source_field"
@@ -112,23 +113,6 @@ class MigrationFieldRule(models.Model):
                 raise ValidationError(
                     self.env._("%s: '_' has no source value; give a Python body.", where)
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        rules = super().create(vals_list)
-        rules.plan_id._mapping_changed()
-        return rules
-
-    def write(self, vals):
-        if set(vals) - {"sequence"}:  # the order a validation writes is not a change
-            self.plan_id._mapping_changed()
-        return super().write(vals)
-
-    def unlink(self):
-        plans = self.plan_id
-        result = super().unlink()
-        plans._mapping_changed()
-        return result
 
 
 def check_body_access(env, body, where, arguments=ROW_ARGUMENTS):

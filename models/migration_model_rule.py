@@ -9,10 +9,13 @@ from ..engine.planner import Edge, plan_order
 from ..engine.spec import ANY_MODULE
 from ..engine.yaml_io import domain_error
 from .migration_field_rule import check_body_access
+from .migration_plan import DUPLICATES_SELECTION, UNRESOLVED_SELECTION
 
 
 class MigrationModelRule(models.Model):
     _name = "migration.model.rule"
+    _inherit = ["migration.mapping.part"]
+    _not_mapping_fields = frozenset({"sequence", "source_fields_json"})
     _description = "Data Migration Model Rule"
     _order = "plan_id, sequence, id"
     _rec_name = "source_model"
@@ -56,22 +59,14 @@ class MigrationModelRule(models.Model):
         "plain models only (the validation says why a model is not one).",
     )
     duplicates = fields.Selection(
-        selection=[
-            ("update", "Update them"),
-            ("skip", "Leave them as they are"),
-            ("update_empty", "Fill their empty fields only"),
-        ],
+        selection=DUPLICATES_SELECTION,
         string="Records Migrated Before",
         help="__duplicates__: what a run does with the records of this model migrated before "
         "or matched on the target; empty: the plan's option. 'Leave them as they are' keeps "
         "the target's own configuration (its taxes, units, users...) untouched.",
     )
     unresolved = fields.Selection(
-        selection=[
-            ("error", "Fail the record"),
-            ("null", "Leave the field empty"),
-            ("skip", "Skip the record"),
-        ],
+        selection=UNRESOLVED_SELECTION,
         string="Unresolved References",
         help="__unresolved__: what a reference of this model's records that cannot be resolved "
         "does; empty: the plan's option. 'Skip' leaves out, counted, the messages and "
@@ -195,24 +190,6 @@ class MigrationModelRule(models.Model):
     def _discriminator_list(self):
         self.ensure_one()
         return [name.strip() for name in (self.discriminator or "").split(",") if name.strip()]
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        rules = super().create(vals_list)
-        rules.plan_id._mapping_changed()
-        return rules
-
-    def write(self, vals):
-        # the order and the fields a validation writes are not a change of the mapping
-        if set(vals) - {"sequence", "source_fields_json"}:
-            self.plan_id._mapping_changed()
-        return super().write(vals)
-
-    def unlink(self):
-        plans = self.plan_id
-        result = super().unlink()
-        plans._mapping_changed()
-        return result
 
 
 def _listify(item):

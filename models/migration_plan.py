@@ -29,6 +29,18 @@ RUN_LOCK_CLASS = 0x52444D  # "RDM": the first key of the plans' advisory locks
 SCHEMA_ATTRIBUTES = ["type", "relation", "required", "store", "selection", "string"]
 
 
+# The options a model rule can also set for its own records (empty there: the plan's).
+UNRESOLVED_SELECTION = [
+    ("error", "Fail the record"),
+    ("null", "Leave the field empty"),
+    ("skip", "Skip the record"),
+]
+DUPLICATES_SELECTION = [
+    ("update", "Update them"),
+    ("skip", "Leave them as they are"),
+    ("update_empty", "Fill their empty fields only"),
+]
+
 # What a plan maps: changing any of it calls for a new validation.
 MAPPING_KEYS = frozenset(
     {"batch_size", "on_error", "unresolved", "duplicates", "system_records", "active_test", "pre_hook",
@@ -75,21 +87,13 @@ class MigrationPlan(models.Model):
         required=True,
     )
     unresolved = fields.Selection(
-        selection=[
-            ("error", "Fail the record"),
-            ("null", "Leave the field empty"),
-            ("skip", "Skip the record"),
-        ],
+        selection=UNRESOLVED_SELECTION,
         string="Unresolved References",
         default=DEFAULT_OPTIONS["unresolved"],
         required=True,
     )
     duplicates = fields.Selection(
-        selection=[
-            ("update", "Update them"),
-            ("skip", "Leave them as they are"),
-            ("update_empty", "Fill their empty fields only"),
-        ],
+        selection=DUPLICATES_SELECTION,
         string="Records Migrated Before",
         default=DEFAULT_OPTIONS["duplicates"],
         required=True,

@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, config
 
 from ..engine.bodies import system_only_uses
-from ..engine.journal import COUNTERS, OUTCOMES, PHASES, Journal
+from ..engine.journal import COUNTERS, OUTCOMES, Journal
 from ..engine.model_pass import ModelPass
 from ..engine.run_context import RunCancelled, RunContext, RunPaused, RunStopped
 from ..engine.runner import Runner
@@ -367,43 +367,37 @@ class MigrationRun(models.Model):
 
         Counters and seconds are SQL increments: jobs working on one run add up."""
         cr = self.env.cr
+        amounts = {}  # model -> {column: what this save adds to it}
         for model, counter in journal.counters.items():
-            columns = {name: SQL.identifier(f"{name}_count") for name in COUNTERS}
-            increments = [
-                SQL("%s = COALESCE(%s, 0) + %s", columns[name], columns[name], counter[name])
-                for name in COUNTERS
-                if counter.get(name)
-            ]
-            if increments:
-                cr.execute(
-                    SQL(
-                        "UPDATE migration_run_model SET %s WHERE run_id = %s AND source_model = %s",
-                        SQL(", ").join(increments),
-                        self.id,
-                        model,
-                    )
-                )
-        for model, seconds in journal.seconds.items():
-            cr.execute(
-                "UPDATE migration_run_model SET seconds = COALESCE(seconds, 0) + %s"
-                " WHERE run_id = %s AND source_model = %s",
-                [seconds, self.id, model],
+            amounts.setdefault(model, {}).update(
+                {f"{name}_count": counter[name] for name in COUNTERS if counter.get(name)}
             )
+        for model, seconds in journal.seconds.items():
+            amounts.setdefault(model, {})["seconds"] = seconds
         for model, phases in journal.phases.items():
-            columns = {phase: SQL.identifier(f"{phase}_seconds") for phase in PHASES}
+            amounts.setdefault(model, {}).update(
+                {f"{phase}_seconds": seconds for phase, seconds in phases.items()}
+            )
+        for model, added in amounts.items():
+            if not added:
+                continue
             increments = [
-                SQL("%s = COALESCE(%s, 0) + %s", columns[phase], columns[phase], seconds)
-                for phase, seconds in phases.items()
-            ]
-            if increments:
-                cr.execute(
-                    SQL(
-                        "UPDATE migration_run_model SET %s WHERE run_id = %s AND source_model = %s",
-                        SQL(", ").join(increments),
-                        self.id,
-                        model,
-                    )
+                SQL(
+                    "%s = COALESCE(%s, 0) + %s",
+                    SQL.identifier(column),
+                    SQL.identifier(column),
+                    value,
                 )
+                for column, value in added.items()
+            ]
+            cr.execute(
+                SQL(
+                    "UPDATE migration_run_model SET %s WHERE run_id = %s AND source_model = %s",
+                    SQL(", ").join(increments),
+                    self.id,
+                    model,
+                )
+            )
         for model, state in journal.states.items():
             cr.execute(
                 "UPDATE migration_run_model SET state = %s WHERE run_id = %s AND source_model = %s",
