@@ -1,7 +1,7 @@
 """What a run did since it last saved: counters, checkpoints, log lines, seconds.
 
-The run record persists a journal at each checkpoint, as SQL increments (jobs sharing a
-run add up), and empties it. Per model the counters keep
+The run record persists a journal at each checkpoint, as SQL increments to the range the
+counters were made in (each job has its own), and empties it. Per model the counters keep
 
     read = created + updated + unchanged + skipped + failed
 
@@ -30,6 +30,9 @@ class Journal:
     def __init__(self, retrying=None):
         self.counters = {}  # source model -> Counter of COUNTERS (increments, may be negative)
         self.checkpoints = {}  # (source model, range start) -> (last source id written, done)
+        # source model -> the start of the range its counters go to (0, the model's first
+        # range, for a second pass or a retry); kept across saves
+        self.ranges = {}
         self.states = {}  # source model -> state of its line (running, second_pass, done)
         self.source_clock = {}  # source model -> the source's time when its pass started
         self.hooks = []  # hooks run since the last save

@@ -37,6 +37,7 @@ class ModelPass:
         after_id = 0 if is_retry else max(first_id, ctx.checkpoints.get(key, (0, False))[0])
         journal.states[model] = "running"
         if not is_retry:
+            journal.ranges[model] = first_id
             journal.source_clock.setdefault(model, ctx.source_clock())
         domain = self._domain(compiled.rule, policy, model, last_id)
         start = time.perf_counter()

@@ -6,6 +6,7 @@ from . import migration_plan_finding
 from . import migration_model_rule
 from . import migration_model_rule_preview
 from . import migration_field_rule
+from . import migration_run_tally
 from . import migration_run
 from . import migration_run_execution
 from . import migration_run_comparison

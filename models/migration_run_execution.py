@@ -12,12 +12,19 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, config
 
 from ..engine.bodies import system_only_uses
-from ..engine.journal import COUNTERS, OUTCOMES, Journal
+from ..engine.journal import COUNTERS, OUTCOMES, PHASES, Journal
 from ..engine.model_pass import ModelPass
-from ..engine.run_context import RunCancelled, RunContext, RunPaused, RunStopped
+from ..engine.run_context import (
+    BATCH_TRIES,
+    RunCancelled,
+    RunContext,
+    RunPaused,
+    RunStopped,
+)
 from ..engine.runner import Runner
 from ..engine.transport import RemoteError
 from ..engine.validation import run_order
+from ..engine.writer import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -79,16 +86,19 @@ class MigrationRun(models.Model):
             return self
         return self._finish(journal, state, error, retry)
 
-    def _runner(self, journal, progress=None, prepare=False, check=True):
+    def _runner(self, journal, progress=None, prepare=False, check=True, shared=False):
         """The engine for this run as it stands, for the whole run or for a part of it (a
         job, ``check`` False: the run was checked when it started); ``prepare``: make the
-        run's model lines first. Raises ``_NotStarted``."""
+        run's model lines first; ``shared``: jobs work on the run side by side (see
+        ``_save_journal``). Raises ``_NotStarted``."""
         spec = self.plan_id._to_spec()
         transport, source_schema, modules = self._ready_to_start(spec, journal, check)
         self._order_rules(spec, source_schema, modules)
         if prepare:
             self._prepare_lines(spec, transport)
-        ctx = self._engine_context(spec, transport, source_schema, modules, journal, progress)
+        ctx = self._engine_context(
+            spec, transport, source_schema, modules, journal, progress, shared
+        )
         lines = self.model_ids
         return Runner(
             ctx,
@@ -141,8 +151,12 @@ class MigrationRun(models.Model):
                 }
             )
         journal = Journal()
-        runner = self._runner(journal, check=False)
-        ModelPass(runner.ctx).migrate_range(model, first_id, last_id, runner.policy(model))
+        runner = self._runner(journal, check=False, shared=True)
+        try:
+            ModelPass(runner.ctx).migrate_range(model, first_id, last_id, runner.policy(model))
+        finally:
+            if runner.ctx.can_commit:
+                self._refresh_lines([model], wait=True)
 
     def _second_pass(self, model):
         self.ensure_one()
@@ -220,7 +234,9 @@ class MigrationRun(models.Model):
             (model, name): why for model, name, why in json.loads(self.wildcard_left_out or "[]")
         }
 
-    def _engine_context(self, spec, transport, source_schema, modules, journal, progress=None):
+    def _engine_context(
+        self, spec, transport, source_schema, modules, journal, progress=None, shared=False
+    ):
         """What the engine's passes share for this run (a job builds its own)."""
         plan = self.plan_id
         can_commit = self._can_commit()
@@ -234,7 +250,7 @@ class MigrationRun(models.Model):
             journal,
             source_key=self.source_id.id,
             run_key=self.id,
-            save=self._journal_saver(progress),
+            save=self._journal_saver(progress, shared and can_commit),
             modules=modules,
             checkpoints={
                 (r.source_model, r.first_id): (r.checkpoint, r.state == "done")
@@ -245,11 +261,11 @@ class MigrationRun(models.Model):
             left_out=self._left_out(),
         )
 
-    def _journal_saver(self, progress):
+    def _journal_saver(self, progress, shared=False):
         """What a checkpoint does with the journal: saved, or, in a dry run (it keeps its
         journal to the end and rolls back), only shown to ``progress``."""
         if not self.dry_run:
-            return lambda journal: self._save_journal(journal, progress=progress)
+            return lambda journal: self._save_journal(journal, progress=progress, shared=shared)
         if progress:
             return lambda journal: progress(self, journal)
         return None
@@ -362,60 +378,41 @@ class MigrationRun(models.Model):
             )
             self.env["migration.run.range"].create({"run_id": self.id, "source_model": model})
 
-    def _save_journal(self, journal, progress=None):
-        """Add what the journal holds to the run's lines, ranges and log, then empty it.
+    def _save_journal(self, journal, progress=None, shared=False):
+        """Add what the journal holds to the run's ranges, lines and log, then empty it.
 
-        Counters and seconds are SQL increments: jobs working on one run add up."""
+        Counters and seconds are SQL increments to the range they were counted in, and a
+        line is the sum of its ranges. ``shared``: a job working side by side with others
+        (``_migrate_range``). It writes its own range's row and never waits for a line's:
+        the lines' sums are refreshed apart, as the jobs go, and exactly by the jobs after.
+        (Under Odoo's repeatable read, two jobs writing one row: the later one is refused.)
+        """
         cr = self.env.cr
-        amounts = {}  # model -> {column: what this save adds to it}
-        for model, counter in journal.counters.items():
-            amounts.setdefault(model, {}).update(
-                {f"{name}_count": counter[name] for name in COUNTERS if counter.get(name)}
-            )
-        for model, seconds in journal.seconds.items():
-            amounts.setdefault(model, {})["seconds"] = seconds
-        for model, phases in journal.phases.items():
-            amounts.setdefault(model, {}).update(
-                {f"{phase}_seconds": seconds for phase, seconds in phases.items()}
-            )
-        for model, added in amounts.items():
-            if not added:
-                continue
-            increments = [
-                SQL(
-                    "%s = COALESCE(%s, 0) + %s",
-                    SQL.identifier(column),
-                    SQL.identifier(column),
-                    value,
-                )
-                for column, value in added.items()
-            ]
-            cr.execute(
-                SQL(
-                    "UPDATE migration_run_model SET %s WHERE run_id = %s AND source_model = %s",
-                    SQL(", ").join(increments),
-                    self.id,
-                    model,
-                )
-            )
+        amounts = _amounts_by_range(journal)
+        for (model, first_id), added in amounts.items():
+            self._add_to_range(model, first_id, added, journal.checkpoints.get((model, first_id)))
         for model, state in journal.states.items():
-            cr.execute(
-                "UPDATE migration_run_model SET state = %s WHERE run_id = %s AND source_model = %s",
-                [state, self.id, model],
-            )
+            query = SQL(
+                "UPDATE migration_run_model SET state = %s"
+                " WHERE run_id = %s AND source_model = %s AND state <> %s",
+                state, self.id, model, state,
+            )  # fmt: skip
+            if shared:  # "running": what another job may have just said too
+                _unless_refused(cr, query)
+            else:
+                cr.execute(query)
         for model, clock in journal.source_clock.items():
             if clock:  # the earliest pass of the model wins: a resume never moves it later
                 cr.execute(
-                    "UPDATE migration_run_model SET next_since = LEAST(COALESCE(next_since, %s), %s)"
-                    " WHERE run_id = %s AND source_model = %s",
-                    [clock, clock, self.id, model],
+                    "UPDATE migration_run_model SET next_since = %s WHERE run_id = %s"
+                    " AND source_model = %s AND (next_since IS NULL OR next_since > %s)",
+                    [clock, self.id, model, clock],
                 )
-        for (model, first_id), (checkpoint, done) in journal.checkpoints.items():
-            cr.execute(
-                "UPDATE migration_run_range SET checkpoint = GREATEST(COALESCE(checkpoint, 0), %s),"
-                " state = %s WHERE run_id = %s AND source_model = %s AND first_id = %s",
-                [checkpoint, "done" if done else "running", self.id, model, first_id],
-            )
+        models_counted = sorted({model for model, _first_id in amounts})
+        if shared:
+            self._refresh_lines(models_counted)
+        elif models_counted:
+            self._fold_ranges(models_counted)
         for model, source_ids in journal.retried.items():
             cr.execute(
                 "UPDATE migration_run_log SET retried = TRUE WHERE run_id = %s AND level = 'error'"
@@ -436,6 +433,81 @@ class MigrationRun(models.Model):
         if progress:
             progress(self)
 
+    def _add_to_range(self, model, first_id, added, checkpoint):
+        """Add ``added`` (``{column: amount}``) to the range of ``model`` from ``first_id``,
+        with its ``checkpoint`` (``(last id, done)``, or None)."""
+        assignments = [
+            SQL("%s = COALESCE(%s, 0) + %s", SQL.identifier(column), SQL.identifier(column), value)
+            for column, value in added.items()
+            if value
+        ]
+        if checkpoint:
+            last_id, done = checkpoint
+            assignments += [
+                SQL("checkpoint = GREATEST(COALESCE(checkpoint, 0), %s)", last_id),
+                SQL("state = %s", "done" if done else "running"),
+            ]
+        if not assignments:
+            return
+        query = SQL(
+            "UPDATE migration_run_range SET %s WHERE run_id = %s AND source_model = %s"
+            " AND first_id = %s",
+            SQL(", ").join(assignments), self.id, model, first_id,
+        )  # fmt: skip
+        self.env.cr.execute(query)
+        if not self.env.cr.rowcount:  # a run made before ranges counted: its first range
+            self.env["migration.run.range"].create(
+                {"run_id": self.id, "source_model": model, "first_id": first_id}
+            )
+            self.env.flush_all()
+            self.env.cr.execute(query)
+
+    def _fold_ranges(self, models=None, skip_locked=False, cr=None):
+        """Make each line of ``models`` (all: None) the sum of its ranges. ``skip_locked``:
+        leave a line another transaction is writing."""
+        columns = [f"{name}_count" for name in COUNTERS]
+        columns += ["seconds", *(f"{phase}_seconds" for phase in PHASES)]
+        lines = SQL("line.run_id = %s", self.id)
+        if models is not None:
+            lines = SQL("%s AND line.source_model = ANY(%s)", lines, list(models))
+        if skip_locked:
+            lines = SQL(
+                "line.id IN (SELECT line.id FROM migration_run_model line WHERE %s"
+                " FOR UPDATE SKIP LOCKED)",
+                lines,
+            )
+        (cr or self.env.cr).execute(
+            SQL(
+                "UPDATE migration_run_model line SET %s FROM (SELECT source_model, %s"
+                " FROM migration_run_range WHERE run_id = %s GROUP BY source_model) sums"
+                " WHERE sums.source_model = line.source_model AND %s",
+                SQL(", ").join(
+                    SQL("%s = sums.%s", SQL.identifier(c), SQL.identifier(c)) for c in columns
+                ),
+                SQL(", ").join(
+                    SQL("SUM(COALESCE(%s, 0)) AS %s", SQL.identifier(c), SQL.identifier(c))
+                    for c in columns
+                ),
+                self.id,
+                lines,
+            )
+        )
+
+    def _refresh_lines(self, models, wait=False):
+        """The lines of ``models`` made the sums of what is committed of their ranges, in a
+        transaction of their own (jobs side by side: see ``_save_journal``). ``wait``: until
+        it is done (a job's end: the last job's makes them exact); else at once or not at
+        all, when another job is at it (a batch's: they show progress)."""
+        if not models:
+            return
+        for _attempt in range(BATCH_TRIES if wait else 1):
+            with self.env.registry.cursor() as cr:
+                try:
+                    self._fold_ranges(models, skip_locked=not wait, cr=cr)
+                    return
+                except CONCURRENCY_ERRORS:
+                    cr.rollback()
+
     def _notify_progress(self):
         """The run's page, open in a browser, reloads itself (bus): the run's author sees it."""
         (self.create_uid or self.env.user)._bus_send(
@@ -446,6 +518,8 @@ class MigrationRun(models.Model):
         if error:
             journal.log("error", error)
         self._save_journal(journal)
+        self._fold_ranges()
+        self.model_ids.invalidate_recordset()
         if retry:  # a retry changes the counters, not how the run ended
             state = self.state
         else:
@@ -503,6 +577,35 @@ class MigrationRun(models.Model):
             % (title, header, rows)
             + (Markup("<p>%s</p>") % self.error if self.error else Markup(""))
         )
+
+
+def _amounts_by_range(journal):
+    """``{(model, range start): {column: what the journal adds to it}}``, every range it
+    checkpointed included."""
+    amounts = {key: {} for key in journal.checkpoints}
+
+    def added_to(model):
+        return amounts.setdefault((model, journal.ranges.get(model, 0)), {})
+
+    for model, counter in journal.counters.items():
+        added_to(model).update(
+            {f"{name}_count": counter[name] for name in COUNTERS if counter.get(name)}
+        )
+    for model, seconds in journal.seconds.items():
+        added_to(model)["seconds"] = seconds
+    for model, phases in journal.phases.items():
+        added_to(model).update({f"{phase}_seconds": seconds for phase, seconds in phases.items()})
+    return amounts
+
+
+def _unless_refused(cr, query):
+    """Run ``query``, unless PostgreSQL refuses it for a concurrent transaction: another job
+    wrote the same row, and what it wrote stands."""
+    try:
+        with cr.savepoint(flush=False):
+            cr.execute(query, log_exceptions=False)
+    except CONCURRENCY_ERRORS:
+        _logger.debug("left to a concurrent transaction: %s", query)
 
 
 def _source_count(transport, rule, options, since=None):

@@ -32,6 +32,7 @@ class MigrationRunModel(models.Model):
     """
 
     _name = "migration.run.model"
+    _inherit = ["migration.run.tally"]
     _description = "Data Migration Run Model"
     _order = "run_id, sequence, id"
     _rec_name = "source_model"
@@ -62,27 +63,10 @@ class MigrationRunModel(models.Model):
         "run starts, once this line is done with no failure",
     )
     source_count = fields.Integer(string="To Read", default=0)
-    read_count = fields.Integer(string="Read", default=0)
-    created_count = fields.Integer(string="Created", default=0)
-    updated_count = fields.Integer(string="Updated", default=0)
-    unchanged_count = fields.Integer(string="Unchanged", default=0)
-    skipped_count = fields.Integer(string="Skipped", default=0)
-    failed_count = fields.Integer(string="Failed", default=0)
-    unreadable_count = fields.Integer(
-        string="Unreadable", default=0, help="Rows the source could not send (not counted as read)"
-    )
     balanced = fields.Boolean(
         compute="_compute_balanced",
         help="read = created + updated + unchanged + skipped + failed",
     )
-    seconds = fields.Float(digits=(16, 2), default=0.0)
-    read_seconds = fields.Float(string="Reading", digits=(16, 2), default=0.0)
-    resolve_seconds = fields.Float(string="Resolving", digits=(16, 2), default=0.0)
-    transform_seconds = fields.Float(string="Transforming", digits=(16, 2), default=0.0)
-    write_seconds = fields.Float(string="Writing", digits=(16, 2), default=0.0)
-    id_map_seconds = fields.Float(string="Id Map", digits=(16, 2), default=0.0)
-    second_pass_seconds = fields.Float(string="Second Pass s", digits=(16, 2), default=0.0)
-    checkpoint_seconds = fields.Float(string="Checkpoints", digits=(16, 2), default=0.0)
     phase_bar = fields.Html(
         string="Where the Time Goes", compute="_compute_phase_bar", sanitize=False
     )

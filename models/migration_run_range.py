@@ -4,12 +4,15 @@ from .migration_id_map import BigInteger
 
 
 class MigrationRunRange(models.Model):
-    """One source id range of one model in one run: the unit of work, with its checkpoint.
+    """One source id range of one model in one run: the unit of work, with its checkpoint
+    and what was counted in it.
 
-    A run done in one process has one range per model, from 0 with no upper bound.
+    A run done in one process has one range per model, from 0 with no upper bound. What a
+    model's second pass or a retry counts goes to the range from 0.
     """
 
     _name = "migration.run.range"
+    _inherit = ["migration.run.tally"]
     _description = "Data Migration Run Range"
     _order = "run_id, source_model, first_id"
     _rec_name = "source_model"

@@ -1,6 +1,6 @@
 """make test-upgrade: databases made by the released versions upgraded to this tree.
 
-For each release (18.0.1.0.0, 18.0.2.0.0, and the previous version 18.0.3.0.0):
+For each release (18.0.1.0.0 to 18.0.3.0.0, and the previous version 18.0.4.0.0):
 
 1. the released commit is checked out in a git worktree and installed in a new database;
 2. through its API: a source with its secret, the plan of every statement, the contacts
@@ -8,8 +8,9 @@ For each release (18.0.1.0.0, 18.0.2.0.0, and the previous version 18.0.3.0.0):
 3. ``-u remote_data_migration`` with this tree's addons path;
 4. every record of the addon's models and every value survived, the secret too (now in
    its own model, its old column gone), plans and runs have their company, the User
-   group is gone and its users read no plan, each model line has its id range and the
-   clean run's lines their incremental start point, and a new run of the old plan updates
+   group is gone and its users read no plan, each model line has its id range and is the
+   sum of its ranges, the clean run's lines have their incremental start point, and a new
+   run of the old plan updates
    what the old version migrated and creates nothing, its counts adding up;
 5. a second ``-u`` changes nothing and logs no warning.
 
@@ -33,6 +34,7 @@ RELEASES = {
     "18.0.1.0.0": "4413633089dc267c4b920eb1d814dad952a80f25",
     "18.0.2.0.0": "c28f7d6eb27985ca5afa5f28bea947321a1186ea",
     "18.0.3.0.0": "793ff8f184c74888482a05543b55ae8c2b559bd9",
+    "18.0.4.0.0": "c0cdfd9a50969d203f4cdca5dd4ce3de002d9f9e",
 }
 MODELS = [
     "migration.source",
@@ -128,6 +130,13 @@ extra = {{
         "balanced": old_run.balanced,
         "hooks_done": old_run.hooks_done,
         "ranges": sorted((r.source_model, r.state) for r in old_run.range_ids),
+        # what each line counted, and what its ranges hold: the sums runs make now
+        "sums": sorted(
+            (l.source_model, l.read_count, l.created_count, l.failed_count,
+             sum(l.range_ids.mapped("read_count")), sum(l.range_ids.mapped("created_count")),
+             sum(l.range_ids.mapped("failed_count")))
+            for l in old_run.model_ids
+        ),
         "lines": sorted((l.source_model, l.state, bool(l.next_since)) for l in old_run.model_ids),
     }},
     "new_run_balanced": run.balanced if run else None,
@@ -230,6 +239,9 @@ def check_runs(after):
         failures.append(f"the old run's ranges: {old_run['ranges']} for lines {lines}")
     if not lines or any(state != "done" or not since for _model, state, since in lines):
         failures.append(f"the old clean run's lines lack their start point: {lines}")
+    sums = old_run["sums"]
+    if not any(read for _model, read, *_ in sums) or any(s[1:4] != s[4:] for s in sums):
+        failures.append(f"the old run's lines are not the sums of their ranges: {sums}")
     if not old_run["balanced"] or old_run["hooks_done"] != "pre":
         failures.append(f"the old run: balanced, hooks {old_run}")
     if not after["new_run_balanced"]:

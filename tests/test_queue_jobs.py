@@ -134,6 +134,14 @@ def test_a_run_of_jobs_on_two_servers_makes_what_one_process_makes(workers):
 
     states = jobs(queued["run"])
     assert set(states) == {"done"} and states["done"] > 10, states
+    # jobs working side by side never refuse each other: none was tried twice
+    tried_again = sql(
+        QUEUE_DB,
+        "SELECT name, retry FROM queue_job WHERE model_name = 'migration.run'"
+        " AND func_string LIKE %s AND retry > 1",
+        [f"migration.run({queued['run']},).%"],
+    )
+    assert tried_again == [], tried_again
     ranges = sql(
         QUEUE_DB,
         "SELECT count(*), count(*) FILTER (WHERE state = 'done') FROM migration_run_range WHERE run_id = %s",

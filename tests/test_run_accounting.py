@@ -265,6 +265,13 @@ mapping:
         self.assertEqual(len(run.range_ids), 2)
         self.assertEqual(set(run.range_ids.mapped("state")), {"done"})
         self.assertEqual(run.summary(), whole.summary())
+        # each range counted what was read in it (a job writes its own row); the line sums
+        low_range, high_range = run.range_ids.sorted("first_id")
+        self.assertTrue(low_range.read_count and high_range.read_count)
+        self.assertEqual(low_range.read_count + high_range.read_count, run.model_ids.read_count)
+        self.assertAlmostEqual(
+            low_range.write_seconds + high_range.write_seconds, run.model_ids.write_seconds, 2
+        )
 
         def landed(source):
             entries = self.env["migration.id.map"].search([("source_id", "=", source.id)])

@@ -2,8 +2,9 @@
 of source ids, run in parallel, then the second pass of each model, then the end.
 
 Each job builds its own engine for the run (``_migrate_range``, ``_second_pass``): what the
-jobs share is in the database (lines and their counters, incremented in SQL; ranges and
-their checkpoints; the records waiting for the second pass; the id map).
+jobs share is in the database (ranges, each with its checkpoint and counters, written only
+by the job working on it; the lines, their sums; the records waiting for the second pass;
+the id map).
 """
 
 import contextlib
@@ -79,6 +80,10 @@ class MigrationRun(models.Model):
         spec = self.plan_id._to_spec()
         size = self.plan_id.batch_size * self.plan_id.batches_per_job
         context = {"active_test": spec.options["active_test"]}
+        # where the next incremental run starts: before any job reads (each job would
+        # otherwise say its own start, on the line all of them share)
+        clock = transport.source_clock()
+        self.model_ids.filtered(lambda line: not line.next_since).next_since = clock
         for line in self.model_ids.sorted("sequence"):
             rule = spec.model(line.source_model)
             cuts = []
