@@ -62,7 +62,12 @@ def measure(url, database, workers, partners, name, args):
                 break
             time.sleep(0.5)
         wall = time.time() - queued["queued_at"]
-        return {"state": state, "records": created, "wall": wall}
+        ((tried_again,),) = sql(
+            QUEUE_DB,
+            "SELECT count(*) FROM queue_job WHERE func_string LIKE %s AND retry > 1",
+            [f"migration.run({queued['run']},).%"],
+        )
+        return {"state": state, "records": created, "wall": wall, "tried_again": tried_again}
     finally:
         server.stop()
 
@@ -97,13 +102,16 @@ def main():
                     results.append((case, workers, result))
     finally:
         source.stop()
-    print(f"\n{'case':<28}{'workers':>8}{'records':>10}{'wall s':>9}{'records/s':>11}{'ratio':>7}")
+    print(
+        f"\n{'case':<28}{'workers':>8}{'records':>10}{'wall s':>9}{'records/s':>11}{'ratio':>7}"
+        f"{'jobs tried again':>18}"
+    )
     for case, workers, result in results:
         rate = result["records"] / result["wall"]
         one = next(r for c, w, r in results if c == case and w == 1)
         ratio = rate / (one["records"] / one["wall"])
         print(f"{case:<28}{workers:>8}{result['records']:>10}{result['wall']:>9.1f}{rate:>11.0f}{ratio:>7.2f}"
-              f"  {result['state']}")  # fmt: skip
+              f"{result['tried_again']:>18}  {result['state']}")  # fmt: skip
 
 
 if __name__ == "__main__":
