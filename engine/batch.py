@@ -209,6 +209,7 @@ class BatchWork:
                 else:
                     creates.append((key, vals))
             created, refused = self._create(target_model, creates)
+            ctx.grew(target_model, len(created))
             updated, unchanged, kept, refused_updates = ctx.writer.update_batch(
                 target_model, updates, compiled.rule.duplicates
             )

@@ -13,8 +13,9 @@ from psycopg2 import errorcodes
 from .bodies import BodyNames
 from .pending import MemoryPending, PendingStore
 from .prefetch import prefetched
-from .resolver import IdMap, Resolver, source_xmlids
+from .resolver import ID_MAP_TABLE, IdMap, Resolver, source_xmlids
 from .sql_writer import SqlWriter
+from .table_stats import TableStats
 from .transformer import CompiledRule
 from .writer import CONCURRENCY_ERRORS, QUIET_CONTEXT, Writer, system_records
 
@@ -71,6 +72,7 @@ class RunContext:
         self.deadline = deadline  # time.monotonic() after which the run pauses
         self.left_out = left_out or {}  # {(model, field): why its wildcard leaves it out}
         self.id_map = IdMap(env.cr, source_key, run_key)
+        self.table_stats = TableStats(env.cr, minimum=self.options.get("batch_size") or 500)
         self.pending = PendingStore(env.cr, run_key) if run_key else MemoryPending()
         self.writer = Writer(self.env, self.options.get("duplicates", "update"))
         keep_system = self.options.get("system_records", "keep") == "keep"
@@ -198,6 +200,13 @@ class RunContext:
                 self.journal.restore(mark)
                 raise
 
+    def grew(self, target_model, rows):
+        """``rows`` records of ``target_model`` were created: its tables grew, and the id map."""
+        model = self.env[target_model]
+        for name in (target_model, *model._inherits):
+            self.table_stats.grew(self.env[name]._table, rows)
+        self.table_stats.grew(ID_MAP_TABLE, rows)
+
     def forget_batch(self):
         """Memory stays flat whatever the number of records: what a batch wrote is in the
         database and the id map, not in the caches."""
@@ -209,6 +218,9 @@ class RunContext:
         not at all. Then stop here if the user cancelled, or if the time is up."""
         self._save(self.journal)
         if self.can_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        # in a transaction of its own: ANALYZE holds its table's lock to the commit
+        if self.table_stats.refresh() and self.can_commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         self.forget_batch()
         if self._is_cancelled():

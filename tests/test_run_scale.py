@@ -11,6 +11,7 @@ from odoo.models import INSERT_BATCH_SIZE
 
 from ..engine.batch import BatchWork
 from ..engine.run_context import RunContext
+from ..engine.table_stats import TableStats
 from ..engine.writer import Writer
 from .common import RunCase
 
@@ -95,6 +96,46 @@ class TestRunScale(RunCase):
             statistics.median(small[1:]),
             f"queries per batch: {small} at 10 records, {large} at 500",
         )
+
+    def test_a_table_is_analyzed_each_time_it_doubles(self):
+        cr = self.env.cr
+        cr.execute("CREATE TEMP TABLE rdm_stats_probe (id int)")
+        stats = TableStats(cr, minimum=10)
+
+        def add(rows):
+            cr.execute("INSERT INTO rdm_stats_probe SELECT generate_series(1, %s)", [rows])
+            stats.grew("rdm_stats_probe", rows)
+            return stats.refresh()
+
+        self.assertEqual(add(5), [], "fewer rows than the minimum")
+        self.assertEqual(add(15), ["rdm_stats_probe"])
+        cr.execute("SELECT reltuples FROM pg_class WHERE oid = 'rdm_stats_probe'::regclass")
+        self.assertEqual(cr.fetchone()[0], 20)
+        self.assertEqual(add(10), [], "not doubled since")
+        self.assertEqual(add(10), ["rdm_stats_probe"])
+
+    def test_a_run_analyzes_the_tables_it_fills_as_they_double(self):
+        """PostgreSQL plans the next batches for the table as it is now (its foreign key
+        checks, Odoo's batched updates), not as it was before the run: 4 analyses over
+        10 batches of a table starting empty, not one per batch."""
+        analyzed = Counter()
+        refresh = TableStats.refresh
+
+        def recording(stats):
+            tables = refresh(stats)
+            analyzed.update(tables)
+            return tables
+
+        text = PARTNERS_PLAN.format(tag="stats", batch_size=100, domain=generated(0, 999))
+        with (
+            patch.object(TableStats, "_estimate", lambda stats, table: 0),
+            patch.object(TableStats, "refresh", recording),
+        ):
+            _source, run = self.run_plan(text)
+        self.assertEqual(run.model_ids.created_count, 1000)
+        # at 100, 200, 400 and 800 rows
+        self.assertEqual(analyzed["res_partner"], 4, analyzed)
+        self.assertEqual(analyzed["migration_id_map"], 4, analyzed)
 
     def test_parents_are_written_with_their_children(self):
         """A contact whose company comes before it is created with its parent; one whose
