@@ -21,6 +21,7 @@ from .writer import CONCURRENCY_ERRORS, QUIET_CONTEXT, Writer, system_records
 
 _logger = logging.getLogger(__name__)
 
+XMLIDS_AT_ONCE = 2000  # a model with no more external ids on the source: read at once
 BATCH_TRIES = 5  # a batch PostgreSQL refuses for a concurrent transaction is done again
 
 
@@ -133,6 +134,7 @@ class RunContext:
     def read_ahead(self, model, fields, domain, after_id=0):
         """The model's rows page by page, each with its external ids, read in a thread."""
         reader, size = self.reader, self.options["batch_size"]
+        few = self._all_xmlids(model)
 
         def pages():
             for rows in reader.read_batches(
@@ -140,13 +142,32 @@ class RunContext:
                 after_id=after_id,
             ):  # fmt: skip
                 xmlids = dict.fromkeys(row["id"] for row in rows)
-                for xmlid, source_id in source_xmlids(reader, model, list(xmlids)).items():
-                    xmlids[source_id] = xmlid
+                if few is None:
+                    for xmlid, source_id in source_xmlids(reader, model, list(xmlids)).items():
+                        xmlids[source_id] = xmlid
+                else:
+                    xmlids = {source_id: few.get(source_id) for source_id in xmlids}
                 yield rows, xmlids
 
         for rows, xmlids in prefetched(pages()):
             self.resolver.know_source_xmlids(model, xmlids)
             yield rows
+
+    def _all_xmlids(self, model):
+        """``{source id: (module, name)}`` of every record of ``model`` that has an external
+        id on the source, when it has at most ``XMLIDS_AT_ONCE`` (most models: those of the
+        source's modules only); None when it has more: they are read with each page. One
+        call for the pass instead of one per page."""
+        rows = self.transport.call(
+            "ir.model.data",
+            "search_read",
+            [("model", "=", model)],
+            ["module", "name", "res_id"],
+            limit=XMLIDS_AT_ONCE + 1,
+        )
+        if len(rows) > XMLIDS_AT_ONCE:
+            return None
+        return {row["res_id"]: (row["module"], row["name"]) for row in rows}
 
     def read_ids(self, model, ids, fields):
         return self.transport.call(

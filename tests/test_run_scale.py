@@ -9,6 +9,7 @@ from unittest.mock import patch
 import odoo.sql_db
 from odoo.models import INSERT_BATCH_SIZE
 
+from ..engine import run_context
 from ..engine.batch import BatchWork
 from ..engine.run_context import RunContext
 from ..engine.table_stats import TableStats
@@ -136,6 +137,29 @@ class TestRunScale(RunCase):
         # at 100, 200, 400 and 800 rows
         self.assertEqual(analyzed["res_partner"], 4, analyzed)
         self.assertEqual(analyzed["migration_id_map"], 4, analyzed)
+
+    def test_a_pass_reads_the_external_ids_of_its_model_once_when_they_are_few(self):
+        """Partners have a few external ids on the source (its company's, its users'): one
+        call for the pass, not one per page. A model with more is asked page by page."""
+        text = PARTNERS_PLAN.format(tag="xmlids", batch_size=100, domain=generated(0, 499))
+        transport = type(self.make_source("Probe")._transport())
+        call = transport.call
+        asked = []
+
+        def counting(client, model, method, *args, **kwargs):
+            if model == "ir.model.data" and ("model", "=", "res.partner") in args[0]:
+                asked.append(args[0])
+            return call(client, model, method, *args, **kwargs)
+
+        for at_once, expected in ((run_context.XMLIDS_AT_ONCE, 1), (0, 1 + 5)):
+            asked.clear()
+            with (
+                patch.object(run_context, "XMLIDS_AT_ONCE", at_once),
+                patch.object(transport, "call", counting),
+            ):
+                _source, run = self.run_plan(text)
+            self.assertEqual(run.model_ids.created_count, 500)
+            self.assertEqual(len(asked), expected, asked)
 
     def test_parents_are_written_with_their_children(self):
         """A contact whose company comes before it is created with its parent; one whose
