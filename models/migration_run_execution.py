@@ -455,12 +455,6 @@ class MigrationRun(models.Model):
             SQL(", ").join(assignments), self.id, model, first_id,
         )  # fmt: skip
         self.env.cr.execute(query)
-        if not self.env.cr.rowcount:  # a run made before ranges counted: its first range
-            self.env["migration.run.range"].create(
-                {"run_id": self.id, "source_model": model, "first_id": first_id}
-            )
-            self.env.flush_all()
-            self.env.cr.execute(query)
 
     def _fold_ranges(self, models=None, skip_locked=False, cr=None):
         """Make each line of ``models`` (all: None) the sum of its ranges. ``skip_locked``:
