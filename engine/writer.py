@@ -94,13 +94,21 @@ class Writer:
             self.env.flush_all()
 
     def model(self, name):
+        """The model as a finish body gets it: quiet, and as the target's users see it."""
         return self.env[name].with_context(**QUIET_CONTEXT, **MODEL_CONTEXT.get(name, {}))
+
+    def _writing(self, name):
+        """The model a batch is written with. Archived records stay in sight: a record's
+        links to them are data to copy and compare like any other. (Odoo would otherwise
+        filter every new record's many2many values through their ``active`` flag: a query
+        per linked record, per batch.)"""
+        return self.model(name).with_context(active_test=False)
 
     def create_batch(self, model_name, items):
         """Create ``items`` (key, vals); ``({key: new id}, {key: error message})``."""
         if not items:
             return {}, {}
-        model = self.model(model_name)
+        model = self._writing(model_name)
         try:
             with self._savepoint():
                 records = model.create([vals for _key, vals in items])
@@ -137,7 +145,7 @@ class Writer:
         duplicates = self.duplicates_policy(duplicates)
         if duplicates == "skip":
             return [], [], [key for key, _id, _vals in items], {}
-        model = self.model(model_name)
+        model = self._writing(model_name)
         records = model.browse([target_id for _key, target_id, _vals in items]).exists()
         # records taken from one recordset read their fields for the whole batch at once
         by_id = {record.id: record for record in records}
@@ -202,7 +210,7 @@ class Writer:
         ``(ids written, {target id: error message})``: the records whose values changed,
         and those refused.
         """
-        model = self.model(model_name)
+        model = self._writing(model_name)
         groups = {}
         for record in model.browse(list(writes)):  # one recordset: its fields read at once
             diff = {
