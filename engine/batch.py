@@ -33,15 +33,17 @@ class BatchWork:
             self.ctx.resolver.resolve(compiled.references(rows))
         with journal.timing(self.model, "transform"):
             prepared = self._transform(rows)
-        outcomes, waiting = {}, set()
+        outcomes, waiting, entries = {}, set(), []
         if compiled.self_references:
             by_id = {row["id"]: row for row in rows}
             for wave in _waves(compiled, prepared, by_id):
                 with journal.timing(self.model, "resolve"):
                     waiting |= self._add_known_parents(wave, by_id)
-                outcomes.update(self._write_wave(wave))
+                outcomes.update(self._write_wave(wave, entries))
         else:
-            outcomes = self._write_wave(prepared)
+            outcomes = self._write_wave(prepared, entries)
+        with journal.timing(self.model, "id_map"):  # once for the batch, whatever its waves
+            self.ctx.id_map.store(entries)
         if compiled.has_second_pass:
             later = waiting if compiled.only_self_references_deferred else outcomes
             with journal.timing(self.model, "id_map"):
@@ -98,7 +100,9 @@ class BatchWork:
                 target_rows.setdefault(target_model, {}).update(vals)
         return waiting
 
-    def _write_wave(self, prepared):
+    def _write_wave(self, prepared, entries):
+        """Write ``prepared``; ``entries`` gains their id map entries. ``{source id:
+        outcome}``."""
         compiled, resolver = self.compiled, self.ctx.resolver
         identities = {
             (source_id, target_model): _identity(self.model, source_id, target_model, vals)
@@ -122,20 +126,12 @@ class BatchWork:
             same = self._same_as_last_written(identities, existing, digests)
         with timing(self.model, "write"):
             outcome, failed, written = self._write_batch(prepared, identities, existing, same)
-        with timing(self.model, "id_map"):
-            self.ctx.id_map.store(
-                [
-                    (
-                        *identities[key][:2],
-                        key[1],
-                        target_id,
-                        digests[key] if key in written else None,
-                    )
-                    for key, target_id in existing.items()
-                    # the entries of records not written keep their run and stamp as they are
-                    if target_id and key[0] not in failed and key not in same
-                ]
-            )
+        entries += [
+            (*identities[key][:2], key[1], target_id, digests[key] if key in written else None)
+            for key, target_id in existing.items()
+            # the entries of records not written keep their run and stamp as they are
+            if target_id and key[0] not in failed and key not in same
+        ]
         for source_id, (message, target_model, vals) in failed.items():
             self.journal.fail(
                 self.model, source_id, message, statement="write", target_model=target_model,
@@ -179,22 +175,28 @@ class BatchWork:
         """
         ctx, compiled = self.ctx, self.compiled
         handles, failed, outcome, written = {}, {}, {}, set()
-        for target_model in _write_order(compiled.target_models, prepared):
+        makes_handles = compiled.makes_handles
+        order = compiled.target_models
+        if makes_handles:
+            order = _write_order(order, prepared)
+        for target_model in order:
             creates, updates = [], []
             for source_id, target_rows in prepared:
                 if source_id in failed or (source_id, target_model) not in identities:
                     continue
                 vals = dict(target_rows[target_model])
-                handle = vals.pop("id", None)
-                try:
-                    vals = {name: _substitute(value, handles) for name, value in vals.items()}
-                except KeyError:
-                    failed[source_id] = (
-                        "a newid() of this row was not created",
-                        target_model,
-                        vals,
-                    )
-                    continue
+                handle = None
+                if makes_handles:
+                    handle = vals.pop("id", None)
+                    try:
+                        vals = {name: _substitute(value, handles) for name, value in vals.items()}
+                    except KeyError:
+                        failed[source_id] = (
+                            "a newid() of this row was not created",
+                            target_model,
+                            vals,
+                        )
+                        continue
                 key = (source_id, handle if isinstance(handle, NewId) else None)
                 target_id = existing.get((source_id, target_model))
                 if target_id and key[1]:

@@ -55,15 +55,18 @@ class IdMap:
 
     def store(self, entries):
         """Record ``(source model, source id, target model, target id[, values digest])``
-        entries, in one query; an entry without a digest keeps the one stored."""
+        entries, in one query; an entry without a digest keeps the one stored.
+
+        The entries name no user: a run writes them (``run_id``), and each user column is a
+        foreign key PostgreSQL would check row by row, a third of the statement's time."""
         if not entries:
             return
         entries = [(*entry, None) if len(entry) == 4 else entry for entry in entries]
         models, ids, targets, target_ids, digests = zip(*entries, strict=True)
         self.cr.execute(
             f"INSERT INTO {ID_MAP_TABLE} (source_id, source_model, source_res_id, target_model,"
-            " target_res_id, values_digest, run_id, create_uid, write_uid, create_date, write_date)"
-            " SELECT %s, m, i, t, ti, d, %s, 1, 1, now() at time zone 'UTC', now() at time zone 'UTC'"
+            " target_res_id, values_digest, run_id, create_date, write_date)"
+            " SELECT %s, m, i, t, ti, d, %s, now() at time zone 'UTC', now() at time zone 'UTC'"
             " FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::int[], %s::varchar[])"
             " AS e(m, i, t, ti, d)"
             " ON CONFLICT (source_id, source_model, source_res_id, target_model)"

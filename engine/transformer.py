@@ -44,6 +44,7 @@ class Value:
         "source_relation",
         "target_relation",
         "body",
+        "plain",
     )
 
     def __init__(
@@ -62,6 +63,8 @@ class Value:
         self.source_relation = source_relation
         self.target_relation = target_relation
         self.body = None
+        # a copy of a value that needs no lookup: its conversion, else None
+        self.plain = None
 
     @property
     def label(self):
@@ -129,6 +132,9 @@ class CompiledRule:
                 value.target_relation = field.comodel_name
             if source_field not in ("_", "id"):
                 read.add(source_field)
+            if statement.statement in ("copy", "defer") and not value.source_relation:
+                if statement.target_field != "id":
+                    value.plain = converter(field, resolver)
             self_reference = (
                 statement.statement == "copy"
                 and field.type == "many2one"
@@ -168,6 +174,12 @@ class CompiledRule:
     def only_self_references_deferred(self):
         """Whether the second pass has nothing to do but the parents left unresolved."""
         return len(self.deferred) == len(self.self_references) and not self.finish
+
+    @property
+    def makes_handles(self):
+        """Whether a row's values may hold ``newid()`` handles (from bodies or an ``id``
+        statement) that the batch replaces with the ids it creates."""
+        return any(v.body is not None or v.target_field == "id" for v in self.values)
 
     @property
     def has_second_pass(self):
@@ -215,7 +227,16 @@ class CompiledRule:
         self.helpers.row = row
         for value in values if values is not None else self.values:
             vals = target_rows.setdefault(value.target_model, {})
-            vals[value.target_field] = self._value(value, row, target_rows)
+            if value.plain is None:
+                vals[value.target_field] = self._value(value, row, target_rows)
+                continue
+            raw = row.get(value.statement.source_field)
+            try:
+                vals[value.target_field] = value.plain(raw)
+            except (ValueError, TypeError, OverflowError) as exc:
+                raise RowFailure(
+                    value.label, f"{raw!r} does not fit a {value.field.type} field: {exc}"
+                ) from None
         return target_rows
 
     def _value(self, value, row, target_rows):
@@ -294,6 +315,20 @@ def _padded_year(raw):
     return raw
 
 
+def converter(field, resolver=None):
+    """``convert`` for one field, as a function of the raw value: the commonest kinds
+    without the dispatch (it runs for each field of each row)."""
+    if field.type in ("char", "text", "html", "selection"):
+        return _as_is
+    if field.type == "boolean":
+        return bool
+    return lambda raw: convert(field, raw, resolver)
+
+
+def _as_is(raw):
+    return False if raw is None else raw
+
+
 def convert(field, raw, resolver=None):
     """A raw source value (as ``read`` sends it) made right for ``field`` of the target."""
     kind = field.type
@@ -319,15 +354,19 @@ def convert(field, raw, resolver=None):
     return raw
 
 
+def _digest_default(value):
+    if isinstance(value, bytes):
+        return hashlib.blake2b(value, digest_size=16).hexdigest()
+    return repr(value) if isinstance(value, NewId) else str(value)
+
+
+# built once: ``json.dumps`` with options builds an encoder per call
+_DIGEST_ENCODER = json.JSONEncoder(default=_digest_default, sort_keys=True, ensure_ascii=False)
+
+
 def values_digest(vals):
     """A digest of the values a run writes for one record: equal values, equal digests."""
-
-    def default(value):
-        if isinstance(value, bytes):
-            return hashlib.blake2b(value, digest_size=16).hexdigest()
-        return repr(value) if isinstance(value, NewId) else str(value)
-
-    text = json.dumps(vals, default=default, sort_keys=True, ensure_ascii=False)
+    text = _DIGEST_ENCODER.encode(vals)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
