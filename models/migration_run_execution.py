@@ -28,6 +28,9 @@ from ..engine.writer import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
+# seconds between two progress notices of a run to the browser (its end is always told)
+PROGRESS_EVERY = 1.0
+
 
 class _DryRunDone(Exception):
     """Raised at the end of a dry run to roll everything back."""
@@ -265,7 +268,17 @@ class MigrationRun(models.Model):
         """What a checkpoint does with the journal: saved, or, in a dry run (it keeps its
         journal to the end and rolls back), only shown to ``progress``."""
         if not self.dry_run:
-            return lambda journal: self._save_journal(journal, progress=progress, shared=shared)
+            notified = [0.0]
+
+            def save(journal):
+                # a page reload per second at most: each notice is a connection's round trip
+                now = time.monotonic()
+                notify = now - notified[0] >= PROGRESS_EVERY
+                if notify:
+                    notified[0] = now
+                self._save_journal(journal, progress=progress, shared=shared, notify=notify)
+
+            return save
         if progress:
             return lambda journal: progress(self, journal)
         return None
@@ -378,7 +391,7 @@ class MigrationRun(models.Model):
             )
             self.env["migration.run.range"].create({"run_id": self.id, "source_model": model})
 
-    def _save_journal(self, journal, progress=None, shared=False):
+    def _save_journal(self, journal, progress=None, shared=False, notify=True):
         """Add what the journal holds to the run's ranges, lines and log, then empty it.
 
         Counters and seconds are SQL increments to the range they were counted in, and a
@@ -429,7 +442,8 @@ class MigrationRun(models.Model):
         for model in ("migration.run.model", "migration.run.range", "migration.run.log"):
             self.env[model].invalidate_model()
         journal.clear()
-        self._notify_progress()
+        if notify:
+            self._notify_progress()
         if progress:
             progress(self)
 

@@ -3,6 +3,7 @@
 import contextlib
 import math
 import statistics
+import time
 from collections import Counter
 from unittest.mock import patch
 
@@ -264,6 +265,27 @@ class TestRunScale(RunCase):
             "res.partner", [("again", partner.id, {"category_id": [(6, 0, tags.ids)]})]
         )
         self.assertEqual((updated, unchanged, refused), ([], ["again"], {}))
+
+    def test_progress_is_told_to_the_browser_once_a_second_at_most_and_at_the_end(self):
+        Run = type(self.env["migration.run"])
+        told = []
+        notify = Run._notify_progress
+
+        def telling(run):
+            told.append(time.monotonic())
+            return notify(run)
+
+        text = PARTNERS_PLAN.format(tag="progress", batch_size=10, domain=generated(700, 899))
+        started = time.monotonic()
+        with patch.object(Run, "_notify_progress", telling):
+            _source, run = self.run_plan(text)
+        ended = time.monotonic()
+        self.assertEqual(run.model_ids.created_count, 200)
+        batches = 20
+        self.assertLess(len(told), batches, "not one notice per batch")
+        self.assertLessEqual(len(told), math.ceil(ended - started) + 2)
+        # the end is always told, whenever the notice before it was
+        self.assertGreater(told[-1], ended - 0.5)
 
 @contextlib.contextmanager
 def _counting_queries():
