@@ -151,6 +151,13 @@ class CompiledRule:
                 self.values.append(value)
         # bodies see the values copied before them
         self.values.sort(key=lambda v: v.statement.statement == "python")
+        # the plain copies, per target model, made first and together; the others after them
+        self._copies = {}
+        for value in self.values:
+            if value.plain is not None:
+                copy = (value.target_field, value.statement.source_field, value.plain)
+                self._copies.setdefault(value.target_model, []).append(copy)
+        self._not_copies = [value for value in self.values if value.plain is None]
         self.read_fields = sorted(read)
         self.finish = None  # run on each record once it is whole, by the second pass
         self.finish_fields = []
@@ -225,7 +232,22 @@ class CompiledRule:
         """``{target model: vals}`` of one source row; raises RowFailure or RowSkipped."""
         target_rows = {model: {} for model in self.target_models}
         self.helpers.row = row
-        for value in values if values is not None else self.values:
+        if values is None:
+            get = row.get
+            try:
+                for target_model, copies in self._copies.items():
+                    target_rows[target_model].update(
+                        {field: convert(get(source)) for field, source, convert in copies}
+                    )
+            except (ValueError, TypeError, OverflowError):
+                # again one by one, for the message that names the value
+                self._fill(target_rows, row, [v for v in self.values if v.plain is not None])
+            values = self._not_copies
+        self._fill(target_rows, row, values)
+        return target_rows
+
+    def _fill(self, target_rows, row, values):
+        for value in values:
             vals = target_rows.setdefault(value.target_model, {})
             if value.plain is None:
                 vals[value.target_field] = self._value(value, row, target_rows)
@@ -237,7 +259,6 @@ class CompiledRule:
                 raise RowFailure(
                     value.label, f"{raw!r} does not fit a {value.field.type} field: {exc}"
                 ) from None
-        return target_rows
 
     def _value(self, value, row, target_rows):
         statement = value.statement

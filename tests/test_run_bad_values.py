@@ -65,6 +65,43 @@ class TestRunBadValues(RunCase):
         self.assertFalse(self.target_of(source, "res.partner", ids[2], "res.partner"))
 
 
+    def test_a_value_that_does_not_fit_its_field_fails_its_row_alone(self):
+        ids = self.client.call(
+            "res.partner",
+            "create",
+            [{"name": "Fits", "ref": "FIT-1", "partner_latitude": 4.5},
+             {"name": "Does not fit", "ref": "FIT-2"}],
+        )  # fmt: skip
+        self.addCleanup(self.client.call, "res.partner", "unlink", ids)
+        # a float the source holds and no integer can: its row only fails
+        self.server.sql("UPDATE res_partner SET partner_latitude = 'NaN' WHERE id = %s", [ids[1]])
+        source = self.make_source("Not fitting")
+        run = self.env["migration.plan"].import_yaml(FIT_PLAN, source=source).run()
+        self.assertEqual(run.state, "done", run.error)
+        self.assertEqual(
+            {k: v for k, v in run.summary()["res.partner"].items() if v},
+            {"read": 2, "created": 1, "failed": 1},
+        )
+        fits = self.env["res.partner"].browse(
+            self.target_of(source, "res.partner", ids[0], "res.partner")
+        )
+        self.assertEqual((fits.name, fits.color), ("Fits", 4))
+        failure = run.log_ids.filtered(lambda log: log.level == "error")
+        self.assertEqual(failure.source_res_id, ids[1])
+        self.assertEqual(failure.statement, "partner_latitude -> res.partner.color (copy)")
+        self.assertIn("nan does not fit a integer field", failure.message)
+
+FIT_PLAN = """
+format: 1
+plan: Not fitting
+mapping:
+  '*':
+    res.partner.__query__: [["ref", "=like", "FIT-%"]]
+    res.partner.name:
+    res.partner.partner_latitude:
+      res.partner.color: __copy__
+"""
+
 BINARY_PLAN = """
 format: 1
 plan: Big binary
