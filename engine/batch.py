@@ -176,27 +176,21 @@ class BatchWork:
         ctx, compiled = self.ctx, self.compiled
         handles, failed, outcome, written = {}, {}, {}, set()
         makes_handles = compiled.makes_handles
-        order = compiled.target_models
-        if makes_handles:
-            order = _write_order(order, prepared)
-        for target_model in order:
+        for target_model in _write_order(compiled.target_models, prepared, makes_handles):
             creates, updates = [], []
             for source_id, target_rows in prepared:
                 if source_id in failed or (source_id, target_model) not in identities:
                     continue
                 vals = dict(target_rows[target_model])
-                handle = None
-                if makes_handles:
-                    handle = vals.pop("id", None)
-                    try:
-                        vals = {name: _substitute(value, handles) for name, value in vals.items()}
-                    except KeyError:
-                        failed[source_id] = (
-                            "a newid() of this row was not created",
-                            target_model,
-                            vals,
-                        )
-                        continue
+                try:
+                    vals, handle = _with_handles(vals, handles, makes_handles)
+                except KeyError:
+                    failed[source_id] = (
+                        "a newid() of this row was not created",
+                        target_model,
+                        vals,
+                    )
+                    continue
                 key = (source_id, handle if isinstance(handle, NewId) else None)
                 target_id = existing.get((source_id, target_model))
                 if target_id and key[1]:
@@ -380,8 +374,10 @@ def _waves(compiled, prepared, by_id):
     return waves
 
 
-def _write_order(target_models, prepared):
+def _write_order(target_models, prepared, makes_handles=True):
     """Target models of a split, each after those whose newid() handles its values hold."""
+    if not makes_handles:
+        return target_models
     needs = {model: set() for model in target_models}
     for _source_id, target_rows in prepared:
         for model, vals in target_rows.items():
@@ -403,6 +399,15 @@ def _identity(source_model, source_id, target_model, vals):
     if isinstance(handle, NewId) and handle.identity:
         return (*handle.identity, target_model)
     return (source_model, source_id, target_model)
+
+
+def _with_handles(vals, handles, makes_handles=True):
+    """``(vals, the row's own handle)``: ``vals`` with each ``newid()`` replaced by the id it
+    was created with (KeyError: one was not). Nothing to do for a rule that makes none."""
+    if not makes_handles:
+        return vals, None
+    handle = vals.pop("id", None)
+    return {name: _substitute(value, handles) for name, value in vals.items()}, handle
 
 
 def _substitute(value, handles):

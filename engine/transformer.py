@@ -132,9 +132,7 @@ class CompiledRule:
                 value.target_relation = field.comodel_name
             if source_field not in ("_", "id"):
                 read.add(source_field)
-            if statement.statement in ("copy", "defer") and not value.source_relation:
-                if statement.target_field != "id":
-                    value.plain = converter(field, resolver)
+            value.plain = _plain_conversion(value, resolver)
             self_reference = (
                 statement.statement == "copy"
                 and field.type == "many2one"
@@ -152,11 +150,7 @@ class CompiledRule:
         # bodies see the values copied before them
         self.values.sort(key=lambda v: v.statement.statement == "python")
         # the plain copies, per target model, made first and together; the others after them
-        self._copies = {}
-        for value in self.values:
-            if value.plain is not None:
-                copy = (value.target_field, value.statement.source_field, value.plain)
-                self._copies.setdefault(value.target_model, []).append(copy)
+        self._copies = _copies_by_model(self.values)
         self._not_copies = [value for value in self.values if value.plain is None]
         self.read_fields = sorted(read)
         self.finish = None  # run on each record once it is whole, by the second pass
@@ -334,6 +328,26 @@ def _padded_year(raw):
         year, rest = raw.split("-", 1)
         return f"{int(year):04d}-{rest}"
     return raw
+
+
+def _plain_conversion(value, resolver):
+    """The conversion of a copy that needs no lookup (not a reference, nor an id), or None."""
+    statement = value.statement
+    if statement.statement not in ("copy", "defer") or value.source_relation:
+        return None
+    if statement.target_field == "id":
+        return None
+    return converter(value.field, resolver)
+
+
+def _copies_by_model(values):
+    """``{target model: [(target field, source field, conversion)]}`` of the plain copies."""
+    copies = {}
+    for value in values:
+        if value.plain is not None:
+            copy = (value.target_field, value.statement.source_field, value.plain)
+            copies.setdefault(value.target_model, []).append(copy)
+    return copies
 
 
 def converter(field, resolver=None):

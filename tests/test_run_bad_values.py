@@ -64,7 +64,6 @@ class TestRunBadValues(RunCase):
         self.assertIn("legacy_kind", failure.message)
         self.assertFalse(self.target_of(source, "res.partner", ids[2], "res.partner"))
 
-
     def test_a_value_that_does_not_fit_its_field_fails_its_row_alone(self):
         ids = self.client.call(
             "res.partner",
@@ -90,6 +89,7 @@ class TestRunBadValues(RunCase):
         self.assertEqual(failure.source_res_id, ids[1])
         self.assertEqual(failure.statement, "partner_latitude -> res.partner.color (copy)")
         self.assertIn("nan does not fit a integer field", failure.message)
+
 
 FIT_PLAN = """
 format: 1

@@ -241,7 +241,6 @@ class TestRunScale(RunCase):
             len(self.env.cache._data.get(self.env["res.partner"]._fields["name"], {})), 100
         )
 
-
     def test_links_to_archived_records_are_written_and_compared_as_they_are(self):
         Tag = self.env["res.partner.category"]
         tags = Tag.create([{"name": "RDM kept tag"}, {"name": "RDM archived tag", "active": False}])
@@ -250,7 +249,10 @@ class TestRunScale(RunCase):
         with _counting_queries() as queries:
             created, refused = writer.create_batch(
                 "res.partner",
-                [(i, {"name": f"RDM tagged {i}", "category_id": [(6, 0, tags.ids)]}) for i in range(20)],
+                [
+                    (i, {"name": f"RDM tagged {i}", "category_id": [(6, 0, tags.ids)]})
+                    for i in range(20)
+                ],
             )
         self.assertFalse(refused)
         # Odoo filters a new record's many2many through the comodel's active flag unless told
@@ -286,6 +288,7 @@ class TestRunScale(RunCase):
         self.assertLessEqual(len(told), math.ceil(ended - started) + 2)
         # the end is always told, whenever the notice before it was
         self.assertGreater(told[-1], ended - 0.5)
+
 
 @contextlib.contextmanager
 def _counting_queries():
