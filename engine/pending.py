@@ -6,6 +6,8 @@ same transaction. A resumed run, or another worker, finds exactly what is left; 
 held in memory across batches.
 """
 
+from .sql_arrays import pg_array
+
 PENDING_TABLE = "migration_run_pending"
 
 
@@ -23,7 +25,7 @@ class PendingStore:
             " SELECT %s, %s, i, o FROM unnest(%s::bigint[], %s::varchar[]) AS p(i, o)"
             " ON CONFLICT (run_id, source_model, source_res_id)"
             " DO UPDATE SET outcome = EXCLUDED.outcome",
-            [self.run_key, source_model, list(outcomes), list(outcomes.values())],
+            [self.run_key, source_model, pg_array(outcomes), pg_array(outcomes.values())],
         )
 
     def batches(self, source_model, size):
@@ -46,7 +48,7 @@ class PendingStore:
         self.cr.execute(
             f"DELETE FROM {PENDING_TABLE}"
             " WHERE run_id = %s AND source_model = %s AND source_res_id = ANY(%s::bigint[])",
-            [self.run_key, source_model, list(source_ids)],
+            [self.run_key, source_model, pg_array(source_ids)],
         )
 
 

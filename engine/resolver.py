@@ -7,6 +7,8 @@ query per record. Answers are kept for the run (reference data is asked for once
 
 import logging
 
+from .sql_arrays import pg_array
+
 _logger = logging.getLogger(__name__)
 
 ID_MAP_TABLE = "migration_id_map"
@@ -28,7 +30,7 @@ class IdMap:
             f"SELECT source_res_id, target_model, target_res_id FROM {ID_MAP_TABLE}"
             " WHERE source_id = %s AND source_model = %s AND source_res_id = ANY(%s::bigint[])"
         )
-        params = [self.source_key, source_model, list(source_ids)]
+        params = [self.source_key, source_model, pg_array(source_ids)]
         if target_model:
             query += " AND target_model = %s"
             params.append(target_model)
@@ -47,7 +49,7 @@ class IdMap:
                 f"SELECT source_res_id, target_model, values_digest, write_date FROM {ID_MAP_TABLE}"
                 " WHERE source_id = %s AND source_model = %s AND source_res_id = ANY(%s::bigint[])"
                 " AND values_digest IS NOT NULL",
-                [self.source_key, source_model, list(ids)],
+                [self.source_key, source_model, pg_array(ids)],
             )
             for source_id, target_model, digest, stored_at in self.cr.fetchall():
                 found[(source_model, source_id, target_model)] = (digest, stored_at)
@@ -76,11 +78,11 @@ class IdMap:
             [
                 self.source_key,
                 self.run_key,
-                list(models),
-                list(ids),
-                list(targets),
-                list(target_ids),
-                list(digests),
+                pg_array(models),
+                pg_array(ids),
+                pg_array(targets),
+                pg_array(target_ids),
+                pg_array(digests),
             ],
         )
 

@@ -17,6 +17,7 @@ from psycopg2.extras import Json
 from odoo.fields import Command, Datetime
 from odoo.tools import SQL
 
+from .sql_arrays import pg_array
 from .writer import CONCURRENCY_ERRORS, error_message
 
 _logger = logging.getLogger(__name__)
@@ -121,8 +122,8 @@ class SqlWriter:
                     SQL.identifier(field.relation),
                     SQL.identifier(field.column1),
                     SQL.identifier(field.column2),
-                    [p[0] for p in pairs],
-                    [p[1] for p in pairs],
+                    pg_array(p[0] for p in pairs),
+                    pg_array(p[1] for p in pairs),
                 )
             )
 

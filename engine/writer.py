@@ -14,6 +14,8 @@ from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
+from .sql_arrays import pg_array
+
 # PostgreSQL refusing a write for a concurrent transaction (serialization failure, deadlock,
 # lock not available): not the record's fault, so never a record's failure.
 CONCURRENCY_ERRORS = PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -198,8 +200,8 @@ class Writer:
                 "SELECT id FROM %s AS t JOIN unnest(%s::int[], %s::timestamp[]) AS s(i, at)"
                 " ON t.id = s.i WHERE t.write_date <= s.at",
                 SQL.identifier(model._table),
-                list(stamps),
-                list(stamps.values()),
+                pg_array(stamps),
+                pg_array(stamps.values()),
             )
         )
         return {row[0] for row in self.env.cr.fetchall()}
