@@ -53,6 +53,7 @@ def sql_mode_refusal(model):
 class SqlWriter:
     def __init__(self, env):
         self.env = env
+        self.sequences = {}  # table -> the sequence of its ids, asked for once
 
     def create_batch(self, model_name, items):
         """Insert ``items`` (key, vals) with COPY; ``({key: new id}, {})``.
@@ -73,17 +74,12 @@ class SqlWriter:
         )
         columns = [n for n in [*names, *defaults] if model._fields[n].column_type]
         links = [n for n in names if model._fields[n].type == "many2many"]
-        self.env.cr.execute(
-            SQL(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                model._table,
-                len(items),
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
+        ids = self._new_ids(model, len(items))
+        paths = self._parent_paths(model, ids, [vals for _key, vals in items])
+        path_column = ["parent_path"] if paths is not None else []
         uid, now = str(self.env.uid), Datetime.now().isoformat()
         lines = io.StringIO()
-        for target_id, (_key, vals) in zip(ids, items, strict=True):
+        for target_id, (_key, vals), path in zip(ids, items, paths or ids, strict=True):
             values = defaults | vals
             cells = [str(target_id)]
             for name in columns:
@@ -92,19 +88,23 @@ class SqlWriter:
                     values.get(name), model, values, validate=False
                 )
                 cells.append(_copy_text(value))
+            if paths is not None:
+                cells.append(_copy_text(path))
             cells += [uid, now, uid, now]
             lines.write("\t".join(cells) + "\n")
         lines.seek(0)
         copy = SQL(
             "COPY %s (%s) FROM STDIN",
             SQL.identifier(model._table),
-            SQL(", ").join(SQL.identifier(name) for name in ["id", *columns, *LOG_COLUMNS]),
+            SQL(", ").join(
+                SQL.identifier(name) for name in ["id", *columns, *path_column, *LOG_COLUMNS]
+            ),
         )
         self.env.cr.copy_expert(copy.code, lines)
         for name in links:
             self._link(model, name, ids, [vals.get(name) for _key, vals in items])
         records = model.browse(ids)
-        self._after_insert(records, names)
+        self._after_insert(records, names, paths_written=paths is not None)
         return {key: target_id for (key, _vals), target_id in zip(items, ids, strict=True)}, {}
 
     def _link(self, model, name, ids, commands_of):
@@ -127,10 +127,51 @@ class SqlWriter:
                 )
             )
 
-    def _after_insert(self, records, names):
+    def _new_ids(self, model, count):
+        """``count`` ids from the table's sequence, which moves past them."""
+        if model._table not in self.sequences:
+            self.env.cr.execute(SQL("SELECT pg_get_serial_sequence(%s, 'id')", model._table))
+            self.sequences[model._table] = self.env.cr.fetchone()[0]
+        self.env.cr.execute(
+            SQL(
+                "SELECT nextval(%s) FROM generate_series(1, %s)",
+                self.sequences[model._table],
+                count,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _parent_paths(self, model, ids, values):
+        """The ``parent_path`` of each new row, written by the COPY itself rather than by an
+        UPDATE per row afterwards (what ``_parent_store_create`` does); None when the model
+        keeps no parent paths, or when a row's parent comes later in the same batch."""
+        if not model._parent_store or "parent_path" in values[0]:
+            return None
+        parent_of = [vals.get(model._parent_name) or None for vals in values]
+        new = dict(zip(ids, parent_of, strict=True))
+        known = {}
+        existing = {parent for parent in parent_of if parent and parent not in new}
+        if existing:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id, parent_path FROM %s WHERE id = ANY(%s::int[])",
+                    SQL.identifier(model._table),
+                    pg_array(existing),
+                )
+            )
+            known.update(self.env.cr.fetchall())
+        paths = []
+        for target_id, parent in zip(ids, parent_of, strict=True):
+            if parent and not known.get(parent):
+                return None  # a parent of this batch written after its child, or unknown
+            known[target_id] = f"{known[parent] if parent else ''}{target_id}/"
+            paths.append(known[target_id])
+        return paths
+
+    def _after_insert(self, records, names, paths_written=False):
         """What the ORM's create does after its INSERT, for the rows we inserted."""
         records.invalidate_model()
-        if records._parent_store:
+        if records._parent_store and not paths_written:
             records._parent_store_create()
         for field in records._fields.values():
             if field.store and field.compute and field.name not in names:

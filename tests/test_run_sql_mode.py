@@ -72,6 +72,19 @@ class TestRunSqlMode(RunCase):
         self.assertGreater(tag.id, max(self.env["migration.id.map"].search(
             [("source_id", "=", sql_source.id)]).mapped("target_res_id")))  # fmt: skip
 
+    def test_copied_rows_carry_their_parent_paths(self):
+        orm_source, _orm_run = self.migrate("orm")
+        # the paths go in with the COPY: no UPDATE of the new rows afterwards
+        Tag = type(self.env["res.partner.category"])
+        with patch.object(Tag, "_parent_store_create", side_effect=AssertionError("UPDATE")):
+            sql_source, sql_run = self.migrate("sql")
+        self.assertFalse(sql_run.log_ids.filtered(lambda log: log.level != "info"))
+        orm, sql = self.snapshot(orm_source), self.snapshot(sql_source)
+        self.assertTrue(any(len(tag["path"]) > 1 for tag in sql.values()), "children copied")
+        self.assertEqual(
+            {i: t["path"] for i, t in sql.items()}, {i: t["path"] for i, t in orm.items()}
+        )
+
     def test_a_second_run_in_sql_mode_updates_and_does_not_duplicate(self):
         source, _run = self.migrate("sql")
         Tag = self.env["res.partner.category"].with_context(active_test=False)
