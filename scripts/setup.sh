@@ -82,9 +82,20 @@ if [ "$(cat "$VENV/.rdm-stamp" 2>/dev/null)" != "$stamp" ]; then
     say "installing Python requirements into $VENV"
     "$VENV/bin/pip" install -q --upgrade pip wheel 'setuptools<81'
     "$VENV/bin/pip" install -q -r "$BUILD/odoo-requirements.txt" -r requirements-dev.txt
-    # Odoo apps of the index declare Odoo as their requirement: it comes from the source tree
-    "$VENV/bin/pip" install -q --no-deps -r requirements-odoo-addons.txt
     echo "$stamp" > "$VENV/.rdm-stamp"
+fi
+# Odoo apps of the index, with --no-deps (they declare Odoo, which comes from the source tree),
+# in a folder of their own rather than the virtualenv's odoo/addons: an older Odoo started from
+# this virtualenv (the 17.0 source of the tests) would find them there and refuse their 18.0
+# manifests.
+APPS_DIR=$VENV/odoo-apps
+apps_stamp=$(sha256sum < requirements-odoo-addons.txt | cut -c1-16)
+if [ "$(cat "$APPS_DIR/.rdm-stamp" 2>/dev/null)" != "$apps_stamp" ]; then
+    say "installing Odoo apps of the package index into $APPS_DIR"
+    "$VENV/bin/pip" uninstall -q -y odoo-addon-queue-job >/dev/null 2>&1 || true
+    rm -rf "$APPS_DIR"
+    "$VENV/bin/pip" install -q --no-deps --target "$APPS_DIR" -r requirements-odoo-addons.txt
+    echo "$apps_stamp" > "$APPS_DIR/.rdm-stamp"
 fi
 site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$ODOO_SRC" > "$site/odoo-src.pth"   # makes `import odoo` find the source tree
@@ -96,7 +107,7 @@ ln -sfn "$REPO" "$BUILD/addons/remote_data_migration"
 ln -sfn "$REPO/remote_data_migration_queue" "$BUILD/addons/remote_data_migration_queue"
 cat > "$BUILD/odoo.conf" <<CONF
 [options]
-addons_path = $ODOO_SRC/odoo/addons,$ODOO_SRC/addons,$BUILD/addons
+addons_path = $ODOO_SRC/odoo/addons,$ODOO_SRC/addons,$APPS_DIR/odoo/addons,$BUILD/addons
 db_user = $DB_ROLE
 data_dir = $BUILD/data
 CONF
