@@ -80,7 +80,12 @@ registry.category("web_tour.tours").add("remote_data_migration_cockpit_tour", {
             },
         },
         { trigger: ".modal .o_selected_row .o_field_widget[name=target_field] input", run: "edit shortcut" },
-        { content: "Save the rule", trigger: ".modal .o_form_button_save", run: "click" },
+        // an edit reaches the record on its input's change event, when the input loses focus:
+        // leave the line and see both values in it before saving, not while they travel
+        { content: "Leave the line", trigger: ".modal .modal-title", run: "click" },
+        { trigger: ".modal .o_data_row:not(.o_selected_row) td[name=source_field]:contains(shortcut)" },
+        { trigger: ".modal .o_data_row:not(.o_selected_row) td[name=target_field]:contains(shortcut)" },
+        { content: "Save the rule", trigger: ".modal .modal-footer .o_form_button_save", run: "click" },
         { trigger: "body:not(:has(.modal))" },
         { trigger: ".o_form_button_save", run: "click" },
         { trigger: ".o_form_saved" },
