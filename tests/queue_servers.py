@@ -97,8 +97,10 @@ class WorkerServer:
                     f"http://127.0.0.1:{self.port}/web/webclient/version_info", json={}, timeout=5
                 )
                 return self
-            except requests.ConnectionError:
+            # a server starting its workers on a loaded machine may also accept and answer late
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.5)
+        self.stop()  # not left running, with its workers, under the tests that follow
         raise RuntimeError(f"the target server did not answer: see {self.log_file}")
 
     def kill(self):

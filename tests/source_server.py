@@ -232,7 +232,8 @@ class SourceServer:
                     f"{self.url}/web/webclient/version_info", json={"params": {}}, timeout=5
                 )
                 return
-            except requests.ConnectionError:
+            # a server starting on a loaded machine may also accept and answer late
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.3)
         self.stop()
         raise RuntimeError(f"the source server did not answer within {START_TIMEOUT} s")

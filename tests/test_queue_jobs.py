@@ -47,12 +47,14 @@ def workers():
     balancer = Balancer([])
     servers = [WorkerServer(QUEUE_DB, balancer.port, name=f"server{n}") for n in (1, 2)]
     balancer.backends = itertools.cycle([server.port for server in servers])
-    for server in servers:
-        server.start()
-    yield source, servers
-    for server in servers:
-        server.stop()
-    balancer.close()
+    try:
+        for server in servers:
+            server.start()
+        yield source, servers
+    finally:  # a server that failed to start leaves none running
+        for server in servers:
+            server.stop()
+        balancer.close()
 
 
 def make_run(source, url, name, queued):
