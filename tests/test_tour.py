@@ -3,9 +3,11 @@
 import json
 import threading
 from pathlib import Path
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import HttpCase, tagged
+from odoo.tests.common import ChromeBrowser
 
 from .source_server import get_source_server
 
@@ -14,16 +16,33 @@ DEMO_PLAN = Path(__file__).resolve().parent.parent / "data" / "contacts_plan.yam
 
 class ScheduledActionThread(threading.Thread):
     """What the cron worker does on a server, here where the tests run no cron: the queued
-    runs' scheduled action, called every half second until stopped."""
+    runs' scheduled action, called every half second until stopped.
+
+    It shares the test's connection, as the browser's requests do, and waits for the browser
+    to be on its way: before that, the test thread itself uses the connection, with no lock
+    (to log in), and a query of this thread in between would interleave with its own."""
 
     def __init__(self, registry):
         super().__init__(daemon=True)
         self.registry = registry
+        self.browsing = threading.Event()
         self.stopped = threading.Event()
         self.testing = True  # Odoo's marker of a test thread
         self.calls = 0
 
+    def navigate_to(self, navigate_to):
+        """``ChromeBrowser.navigate_to``, starting this thread's work when the browser goes."""
+
+        def navigating(browser, *args, **kwargs):
+            self.browsing.set()
+            return navigate_to(browser, *args, **kwargs)
+
+        return navigating
+
     def run(self):
+        while not self.browsing.wait(0.5):
+            if self.stopped.is_set():
+                return
         while not self.stopped.wait(0.5):
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
@@ -91,16 +110,18 @@ class TestTour(HttpCase):
         url = f"/odoo/action-remote_data_migration.migration_plan_action/{plan.id}"
         cron = ScheduledActionThread(self.registry)
         cron.start()
+        navigate_to = cron.navigate_to(ChromeBrowser.navigate_to)
         try:
-            self.start_tour(
-                url,
-                "remote_data_migration_cockpit_tour",
-                login="admin",
-                timeout=300,
-                code=setup
-                + "odoo.startTour('remote_data_migration_cockpit_tour', "
-                + f"{{stepDelay: 0, startUrl: {url!r}}})",
-            )
+            with patch.object(ChromeBrowser, "navigate_to", navigate_to):
+                self.start_tour(
+                    url,
+                    "remote_data_migration_cockpit_tour",
+                    login="admin",
+                    timeout=300,
+                    code=setup
+                    + "odoo.startTour('remote_data_migration_cockpit_tour', "
+                    + f"{{stepDelay: 0, startUrl: {url!r}}})",
+                )
         finally:
             cron.stopped.set()
             cron.join(60)
