@@ -143,14 +143,13 @@ class SqlWriter:
 
     def _parent_paths(self, model, ids, values):
         """The ``parent_path`` of each new row, written by the COPY itself rather than by an
-        UPDATE per row afterwards (what ``_parent_store_create`` does); None when the model
+        UPDATE of the new rows afterwards (what ``_parent_store_create`` does); None when the model
         keeps no parent paths, or when a row's parent comes later in the same batch."""
         if not model._parent_store or "parent_path" in values[0]:
             return None
         parent_of = [vals.get(model._parent_name) or None for vals in values]
-        new = dict(zip(ids, parent_of, strict=True))
         known = {}
-        existing = {parent for parent in parent_of if parent and parent not in new}
+        existing = {parent for parent in parent_of if parent} - set(ids)
         if existing:
             self.env.cr.execute(
                 SQL(
