@@ -148,21 +148,24 @@ class BatchWork:
         """The (source id, target model) whose values are those a former run wrote, on a
         record nobody wrote since: not written again, nor read. Duplicates that are skipped
         stay skipped."""
-        if self.ctx.writer.duplicates_policy(self.compiled.rule.duplicates) == "skip":
+        ctx = self.ctx
+        if ctx.writer.duplicates_policy(self.compiled.rule.duplicates) == "skip":
             return set()
-        previous = self.ctx.id_map.digests(
-            [identities[key] for key, target_id in existing.items() if target_id]
-        )
-        candidates = {}
+        wanted = {}  # (source model, target model) -> {source id: (target id, digest)}
+        keys = {}
         for key, target_id in existing.items():
-            digest, stored_at = previous.get(identities[key], (None, None))
-            if target_id and digest is not None and digest == digests[key]:
-                candidates.setdefault(key[1], {})[key] = (target_id, stored_at)
+            source_model, source_id, target_model = identities[key]
+            if target_id:
+                wanted.setdefault((source_model, target_model), {})[source_id] = (
+                    target_id, digests[key],
+                )  # fmt: skip
+                keys[(source_model, source_id, target_model)] = key
         same = set()
-        for target_model, found in candidates.items():
-            stamps = dict(found.values())
-            untouched = self.ctx.writer.untouched_since(target_model, stamps)
-            same.update(key for key, (target_id, _at) in found.items() if target_id in untouched)
+        for (source_model, target_model), found in wanted.items():
+            table = ctx.writer.stamped_table(target_model)
+            if table:
+                unchanged = ctx.id_map.written_unchanged(source_model, target_model, table, found)
+                same.update(keys[(source_model, i, target_model)] for i in unchanged)
         return same
 
     def _write_batch(self, prepared, identities, existing, same=frozenset()):

@@ -37,23 +37,29 @@ class IdMap:
         self.cr.execute(query, params)
         return {(source_id, model): target_id for source_id, model, target_id in self.cr.fetchall()}
 
-    def digests(self, identities):
-        """``{(source model, source id, target model): (digest, stored at)}`` of the values the
-        last run wrote for ``identities``, one query per source model."""
-        by_model = {}
-        for source_model, source_id, _target_model in identities:
-            by_model.setdefault(source_model, set()).add(source_id)
-        found = {}
-        for source_model, ids in by_model.items():
-            self.cr.execute(
-                f"SELECT source_res_id, target_model, values_digest, write_date FROM {ID_MAP_TABLE}"
-                " WHERE source_id = %s AND source_model = %s AND source_res_id = ANY(%s::bigint[])"
-                " AND values_digest IS NOT NULL",
-                [self.source_key, source_model, pg_array(ids)],
-            )
-            for source_id, target_model, digest, stored_at in self.cr.fetchall():
-                found[(source_model, source_id, target_model)] = (digest, stored_at)
-        return found
+    def written_unchanged(self, source_model, target_model, table, wanted):
+        """The source ids of ``wanted`` ({source id: (target id, values digest)}) whose
+        record the last run wrote with these very values, and nobody wrote since (its
+        ``write_date`` is not after the entry's): one query, on the id map and ``table``."""
+        if not wanted:
+            return set()
+        ids = list(wanted)
+        self.cr.execute(
+            "SELECT e.i FROM unnest(%s::bigint[], %s::int[], %s::varchar[]) AS e(i, ti, d)"
+            f" JOIN {ID_MAP_TABLE} m ON m.source_id = %s AND m.source_model = %s"
+            " AND m.source_res_id = e.i AND m.target_model = %s AND m.target_res_id = e.ti"
+            " AND m.values_digest = e.d"
+            f' JOIN "{table}" t ON t.id = e.ti AND t.write_date <= m.write_date',
+            [
+                pg_array(ids),
+                pg_array(wanted[i][0] for i in ids),
+                pg_array(wanted[i][1] for i in ids),
+                self.source_key,
+                source_model,
+                target_model,
+            ],
+        )
+        return {row[0] for row in self.cr.fetchall()}
 
     def store(self, entries):
         """Record ``(source model, source id, target model, target id[, values digest])``

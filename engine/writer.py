@@ -12,9 +12,6 @@ import psycopg2
 
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL
-
-from .sql_arrays import pg_array
 
 # PostgreSQL refusing a write for a concurrent transaction (serialization failure, deadlock,
 # lock not available): not the record's fault, so never a record's failure.
@@ -189,22 +186,11 @@ class Writer:
                     failed[key] = error_message(exc)
         return updated, unchanged, [], failed
 
-    def untouched_since(self, model_name, stamps):
-        """The ids of ``{target id: time}`` whose record nobody wrote after that time (its
-        ``write_date``), in one query; none for a model without ``write_date``."""
-        model = self.model(model_name)
-        if not stamps or "write_date" not in model._fields or not model._log_access:
-            return set()
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM %s AS t JOIN unnest(%s::int[], %s::timestamp[]) AS s(i, at)"
-                " ON t.id = s.i WHERE t.write_date <= s.at",
-                SQL.identifier(model._table),
-                pg_array(stamps),
-                pg_array(stamps.values()),
-            )
-        )
-        return {row[0] for row in self.env.cr.fetchall()}
+    def stamped_table(self, model_name):
+        """The table of ``model_name`` when its rows carry the time of their last write
+        (``write_date``), else None: a re-run can then tell who wrote a record since."""
+        model = self.env[model_name]
+        return model._table if model._log_access and "write_date" in model._fields else None
 
     def write_grouped(self, model_name, writes):
         """Write ``writes`` ({target id: vals}), one ``write`` per distinct vals.
