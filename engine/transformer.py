@@ -45,6 +45,7 @@ class Value:
         "target_relation",
         "body",
         "plain",
+        "reference",
     )
 
     def __init__(
@@ -65,6 +66,8 @@ class Value:
         self.body = None
         # a copy of a value that needs no lookup: its conversion, else None
         self.plain = None
+        # a copy of a reference: its conversion to target ids (the batch resolved them)
+        self.reference = None
 
     @property
     def label(self):
@@ -133,6 +136,7 @@ class CompiledRule:
             if source_field not in ("_", "id"):
                 read.add(source_field)
             value.plain = _plain_conversion(value, resolver)
+            value.reference = self._reference_conversion(value)
             self_reference = (
                 statement.statement == "copy"
                 and field.type == "many2one"
@@ -151,7 +155,7 @@ class CompiledRule:
         self.values.sort(key=lambda v: v.statement.statement == "python")
         # the plain copies, per target model, made first and together; the others after them
         self._copies = _copies_by_model(self.values)
-        self._not_copies = [value for value in self.values if value.plain is None]
+        self._not_copies = [value for value in self.values if not _is_copy(value)]
         self.read_fields = sorted(read)
         self.finish = None  # run on each record once it is whole, by the second pass
         self.finish_fields = []
@@ -235,7 +239,7 @@ class CompiledRule:
                     )
             except (ValueError, TypeError, OverflowError):
                 # again one by one, for the message that names the value
-                self._fill(target_rows, row, [v for v in self.values if v.plain is not None])
+                self._fill(target_rows, row, [v for v in self.values if _is_copy(v)])
             values = self._not_copies
         self._fill(target_rows, row, values)
         return target_rows
@@ -296,6 +300,41 @@ class CompiledRule:
                 value.label, f"{raw!r} does not fit a {field.type} field: {exc}"
             ) from None
 
+    def _reference_conversion(self, value):
+        """The conversion of a copied reference, as a function of the raw value, or None: the
+        ``_value`` path without its dispatch (it runs for each reference of each row)."""
+        statement = value.statement
+        if (
+            statement.statement in ("python", "ref")
+            or value.target_field == "id"
+            or not value.source_relation
+        ):
+            return None
+        resolver, resolved = self.resolver, self._resolved
+        source_model, target_model = value.source_relation, value.target_relation
+        if value.field.type in ("many2many", "one2many"):
+
+            def many(raw):
+                ids = [resolved(value, source_model, i, target_model) for i in raw_ids(raw)]
+                return [Command.set([i for i in ids if i])]
+
+            return many
+
+        def one(raw):
+            if not raw:
+                return False
+            if type(raw) is list and len(raw) == 2 and type(raw[0]) is int and type(raw[1]) is str:
+                source_id = raw[0]  # a many2one as read sends it: [id, name]
+            else:
+                source_id = next(iter(raw_ids(raw)), None)
+                if not source_id:
+                    return False
+            # the cache is read each time: the resolver replaces it between batches
+            target_id = resolver.cache.get((source_model, source_id, target_model))
+            return target_id or resolved(value, source_model, source_id, target_model)
+
+        return one
+
     def _resolved(self, value, source_model, source_id, target_model):
         target_id = self.resolver.get(source_model, source_id, target_model)
         if target_id:
@@ -340,12 +379,18 @@ def _plain_conversion(value, resolver):
     return converter(value.field, resolver)
 
 
+def _is_copy(value):
+    """Whether ``value`` is a copy of the source value through one conversion."""
+    return value.plain is not None or value.reference is not None
+
+
 def _copies_by_model(values):
-    """``{target model: [(target field, source field, conversion)]}`` of the plain copies."""
+    """``{target model: [(target field, source field, conversion)]}`` of the copies."""
     copies = {}
     for value in values:
-        if value.plain is not None:
-            copy = (value.target_field, value.statement.source_field, value.plain)
+        if _is_copy(value):
+            conversion = value.plain or value.reference
+            copy = (value.target_field, value.statement.source_field, conversion)
             copies.setdefault(value.target_model, []).append(copy)
     return copies
 
