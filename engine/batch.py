@@ -8,7 +8,7 @@ is a log line with its source id, the statement or constraint, and the values.
 
 from .bodies import NewId
 from .sql_writer import create_with_fallback
-from .transformer import RowFailure, RowSkipped, dump_values, raw_ids, values_digest
+from .transformer import RowFailure, RowSkipped, dump_values, values_digest
 from .writer import CONCURRENCY_ERRORS, error_message
 
 
@@ -36,7 +36,9 @@ class BatchWork:
         outcomes, waiting, entries = {}, set(), []
         if compiled.self_references:
             by_id = {row["id"]: row for row in rows}
-            for wave in _waves(compiled, prepared, by_id):
+            with journal.timing(self.model, "resolve"):  # who comes after whose parent
+                waves = _waves(compiled, prepared, by_id)
+            for wave in waves:
                 with journal.timing(self.model, "resolve"):
                     waiting |= self._add_known_parents(wave, by_id)
                 outcomes.update(self._write_wave(wave, entries))
@@ -87,16 +89,11 @@ class BatchWork:
         )
         waiting = set()
         for source_id, target_rows in wave:
-            row = by_id[source_id]
-            known = all(
-                resolver.get(v.source_relation, i, v.target_relation)
-                for v in compiled.self_references
-                for i in raw_ids(row.get(v.statement.source_field))
-            )
-            if not known:
+            parents = compiled.known_parents(by_id[source_id])
+            if parents is None:
                 waiting.add(source_id)
                 continue
-            for target_model, vals in compiled.transform(row, compiled.self_references).items():
+            for target_model, vals in parents.items():
                 target_rows.setdefault(target_model, {}).update(vals)
         return waiting
 
@@ -184,7 +181,7 @@ class BatchWork:
             for source_id, target_rows in prepared:
                 if source_id in failed or (source_id, target_model) not in identities:
                     continue
-                vals = dict(target_rows[target_model])
+                vals = target_rows[target_model]
                 try:
                     vals, handle = _with_handles(vals, handles, makes_handles)
                 except KeyError:
@@ -409,8 +406,8 @@ def _with_handles(vals, handles, makes_handles=True):
     was created with (KeyError: one was not). Nothing to do for a rule that makes none."""
     if not makes_handles:
         return vals, None
-    handle = vals.pop("id", None)
-    return {name: _substitute(value, handles) for name, value in vals.items()}, handle
+    handle = vals.get("id")
+    return {n: _substitute(v, handles) for n, v in vals.items() if n != "id"}, handle
 
 
 def _substitute(value, handles):

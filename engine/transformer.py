@@ -192,7 +192,28 @@ class CompiledRule:
 
     def self_referenced_ids(self, row):
         """The source ids of the same model this row points to through its parents."""
-        return {i for v in self.self_references for i in raw_ids(row.get(v.statement.source_field))}
+        ids = set()
+        for value in self.self_references:
+            raw = row.get(value.statement.source_field)
+            if raw:
+                ids.update(raw_ids(raw))
+        return ids
+
+    def known_parents(self, row):
+        """``{target model: {field: target id}}``: the row's parents (many2one copies to its
+        own model) when each is written already; None while one is not."""
+        found = {}
+        for value in self.self_references:
+            source_id = next(iter(raw_ids(row.get(value.statement.source_field))), None)
+            target_id = False
+            if source_id:
+                target_id = self.resolver.get(
+                    value.source_relation, source_id, value.target_relation
+                )
+                if not target_id:
+                    return None
+            found.setdefault(value.target_model, {})[value.target_field] = target_id
+        return found
 
     @property
     def deferred_read_fields(self):
