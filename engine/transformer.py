@@ -192,12 +192,7 @@ class CompiledRule:
 
     def self_referenced_ids(self, row):
         """The source ids of the same model this row points to through its parents."""
-        ids = set()
-        for value in self.self_references:
-            raw = row.get(value.statement.source_field)
-            if raw:
-                ids.update(raw_ids(raw))
-        return ids
+        return {i for v in self.self_references for i in raw_ids(row.get(v.statement.source_field))}
 
     def known_parents(self, row):
         """``{target model: {field: target id}}``: the row's parents (many2one copies to its
@@ -331,7 +326,7 @@ class CompiledRule:
             or not value.source_relation
         ):
             return None
-        resolver, resolved = self.resolver, self._resolved
+        resolved = self._resolved
         source_model, target_model = value.source_relation, value.target_relation
         if value.field.type in ("many2many", "one2many"):
 
@@ -342,17 +337,8 @@ class CompiledRule:
             return many
 
         def one(raw):
-            if not raw:
-                return False
-            if type(raw) is list and len(raw) == 2 and type(raw[0]) is int and type(raw[1]) is str:
-                source_id = raw[0]  # a many2one as read sends it: [id, name]
-            else:
-                source_id = next(iter(raw_ids(raw)), None)
-                if not source_id:
-                    return False
-            # the cache is read each time: the resolver replaces it between batches
-            target_id = resolver.cache.get((source_model, source_id, target_model))
-            return target_id or resolved(value, source_model, source_id, target_model)
+            source_id = next(iter(raw_ids(raw)), None)
+            return resolved(value, source_model, source_id, target_model) if source_id else False
 
         return one
 
