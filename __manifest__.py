@@ -2,7 +2,7 @@
 {
     "name": "Remote Data Migration",
     "summary": "Move data from another Odoo database, of any version, over its external API",
-    "version": "18.0.4.1.0",
+    "version": "18.0.4.2.0",
     "category": "Tools",
     "license": "LGPL-3",
     "author": "remote_data_migration developers",

@@ -243,7 +243,8 @@ for mode in ("orm", "sql"):
     tag_rates[mode] = {{"state": run.state, "error": run.error or "",
                        "records": sum(run.model_ids.mapped("created_count")),
                        "seconds": sum(run.model_ids.mapped("seconds")),
-                       "wall": time.monotonic() - started}}
+                       "wall": time.monotonic() - started,
+                       "phases": run.model_ids[:1].phase_seconds() if run.model_ids else {{}}}}
     # the next mode starts from an empty target again
     env.cr.execute("SELECT target_res_id FROM migration_id_map WHERE run_id = %s", [run.id])
     env["res.partner.category"].browse([r[0] for r in env.cr.fetchall()]).unlink()
@@ -491,6 +492,10 @@ def main():
                 f"{mode + ' mode':<30}{line['records']:>10}{line['seconds']:>10.1f}{rate:>11.0f}"
                 f"{line['wall']:>12.1f}  {line['state']} {line['error']}"
             )
+        print_phases(
+            "plain tags, per phase",
+            [(f"{mode} mode", line["phases"], line["seconds"]) for mode, line in tags.items()],
+        )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,11 @@ class MigrationFieldRule(models.Model):
     model_rule_id = fields.Many2one(
         "migration.model.rule", required=True, ondelete="cascade", index=True
     )
-    plan_id = fields.Many2one(related="model_rule_id.plan_id", store=True, index=True)
+    # deleted with its plan as with its model rule: PostgreSQL refuses to empty the plan of a
+    # statement whose model rule the same DELETE removes
+    plan_id = fields.Many2one(
+        related="model_rule_id.plan_id", store=True, index=True, ondelete="cascade"
+    )
     sequence = fields.Integer(default=10)
     module = fields.Char(
         default=ANY_MODULE,

@@ -491,6 +491,12 @@ class MigrationPlan(models.Model):
             vals = dict(vals, state="draft")  # changed since its validation
         return super().write(vals)
 
+    def unlink(self):
+        # their runs go with them (ondelete cascade), in SQL: their id map entries stay
+        runs = self.env["migration.run"].sudo().search([("plan_id", "in", self.ids)])
+        self.env["migration.id.map"]._forget_runs(runs.ids)
+        return super().unlink()
+
     def _mapping_changed(self):
         """A plan whose mapping changed is a draft until validated again."""
         self.filtered(lambda plan: plan.state != "draft").write({"state": "draft"})

@@ -107,6 +107,10 @@ class MigrationRun(models.Model):
                 f"{run.plan_id.name} #{run.id}{dry}, {states.get(run.state, '').lower()}"
             )
 
+    def unlink(self):
+        self.env["migration.id.map"]._forget_runs(self.ids)
+        return super().unlink()
+
     @api.depends("model_ids.read_count", "model_ids.seconds", "model_ids.source_count")
     def _compute_rate(self):
         for run in self:

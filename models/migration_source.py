@@ -126,6 +126,20 @@ class MigrationSource(models.Model):
                     self.env._("The URL of %s must start with http:// or https://", source.name)
                 )
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_mapped(self):
+        # what the id map's foreign key did (it has none: see LooseMany2one)
+        mapped = (
+            self.env["migration.id.map"].sudo().search([("source_id", "in", self.ids)], limit=1)
+        )
+        if mapped:
+            raise UserError(
+                self.env._(
+                    "%s has id map entries: re-runs of its plans need them. Delete them first.",
+                    mapped.source_id.name,
+                )
+            )
+
     def _transport(self):
         """The engine's client for this source; the secret is read here and nowhere else."""
         self.ensure_one()

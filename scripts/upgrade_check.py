@@ -1,6 +1,6 @@
 """make test-upgrade: databases made by the released versions upgraded to this tree.
 
-For each release (18.0.1.0.0 to 18.0.3.0.0, and the previous version 18.0.4.0.0):
+For each release (18.0.1.0.0 to 18.0.4.0.0, and the previous version 18.0.4.1.0):
 
 1. the released commit is checked out in a git worktree and installed in a new database;
 2. through its API: a source with its secret, the plan of every statement, the contacts
@@ -35,6 +35,7 @@ RELEASES = {
     "18.0.2.0.0": "c28f7d6eb27985ca5afa5f28bea947321a1186ea",
     "18.0.3.0.0": "793ff8f184c74888482a05543b55ae8c2b559bd9",
     "18.0.4.0.0": "c0cdfd9a50969d203f4cdca5dd4ce3de002d9f9e",
+    "18.0.4.1.0": "aa0f6c7e85cb2cdc40af0426c363d4ec54cac8d0",
 }
 MODELS = [
     "migration.source",
@@ -104,6 +105,11 @@ gone_columns = {{}}
 for table in ("migration_run", "migration_run_model"):
     env.cr.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s", [table])
     gone_columns[table] = [row[0] for row in env.cr.fetchall()]
+env.cr.execute("SELECT conname FROM pg_constraint WHERE conrelid = 'migration_id_map'::regclass"
+               " AND contype = 'f'")
+id_map_foreign_keys = sorted(row[0] for row in env.cr.fetchall())
+env.cr.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'migration_id_map'")
+id_map_indexes = sorted(row[0] for row in env.cr.fetchall())
 partners = env["res.partner"].with_context(active_test=False).search_count([])
 id_map = env["migration.id.map"].search_count([])
 run = env["migration.run"].browse()
@@ -148,6 +154,8 @@ extra = {{
     "credentials": env["migration.credential"].sudo().search_count([]),
     "columns": sorted(columns),
     "gone_columns": gone_columns,
+    "id_map_foreign_keys": id_map_foreign_keys,
+    "id_map_indexes": id_map_indexes,
     "partners_before": partners,
     "partners_after": env["res.partner"].with_context(active_test=False).search_count([]),
     "id_map_before": id_map,
@@ -209,6 +217,11 @@ def check_upgraded(after):
     for table, column in (("migration_run", "since"), ("migration_run_model", "checkpoint")):
         if column in after["gone_columns"][table]:
             failures.append(f"{table}.{column} is still there")
+    for name in ("migration_id_map_run_id_fkey", "migration_id_map_source_id_fkey"):
+        if name in after["id_map_foreign_keys"]:
+            failures.append(f"the id map still has the foreign key {name}")
+    if "migration_id_map__source_id_index" in after["id_map_indexes"]:
+        failures.append("the id map's source index is still there")
     if after["without_company"] != [0, 0]:
         plans, runs = after["without_company"]
         failures.append(f"{plans} plans and {runs} runs without a company")

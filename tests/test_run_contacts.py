@@ -2,6 +2,7 @@
 
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import Form
 
 from ..engine.batch import BatchWork
@@ -211,6 +212,41 @@ class TestRunContacts(RunCase):
             self.assertEqual(counts["unchanged"], counts["read"] - counts["skipped"], model)
             self.assertEqual(counts["read"], first[model]["read"], model)
         self.assert_balanced(again)
+
+    def test_deleting_runs_and_their_plan_keeps_the_id_map_without_them(self):
+        plan = self.plan.copy()
+        id_map = self.env["migration.id.map"].search([("source_id", "=", self.source.id)])
+        count = len(id_map)
+        for deleted in ("run", "plan"):
+            id_map.values_digest = False  # so that the run writes every entry again
+            run = plan.run()
+            self.assertEqual(set(id_map.run_id.ids), {run.id}, deleted)
+            # a plan takes its runs with it (in SQL): their entries stay, with no run
+            (run if deleted == "run" else plan).unlink()
+            self.assertEqual(len(id_map.exists()), count, deleted)
+            self.assertFalse(id_map.run_id, deleted)
+        self.env.cr.execute(
+            "SELECT count(*) FROM migration_id_map m WHERE m.run_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM migration_run r WHERE r.id = m.run_id)"
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        # a source whose runs are gone keeps its entries, and refuses to go without them
+        source = self.make_source("Source of one entry")
+        entry = self.env["migration.id.map"].create(
+            {"source_id": source.id, "source_model": "res.partner", "source_res_id": 1,
+             "target_model": "res.partner", "target_res_id": self.env.user.partner_id.id}
+        )  # fmt: skip
+        with self.assertRaisesRegex(UserError, "Source of one entry has id map entries"):
+            source.unlink()
+        entry.unlink()
+        source.unlink()
+        # what it is for: no foreign key for PostgreSQL to check on each entry a run inserts
+        self.env.cr.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'migration_id_map'::regclass"
+            " AND contype = 'f' AND conkey && ARRAY(SELECT attnum FROM pg_attribute WHERE"
+            " attrelid = 'migration_id_map'::regclass AND attname IN ('run_id', 'source_id'))"
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
 
     def test_the_target_admin_is_matched_and_kept(self):
         """The source's admin is matched by login to the target's own, which keeps its name
