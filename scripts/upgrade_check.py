@@ -9,7 +9,8 @@ For each release (18.0.1.0.0 to 18.0.4.0.0, and the previous version 18.0.4.1.0)
 4. every record of the addon's models and every value survived, the secret too (now in
    its own model, its old column gone), plans and runs have their company, the User
    group is gone and its users read no plan, each model line has its id range and is the
-   sum of its ranges, the clean run's lines have their incremental start point, and a new
+   sum of its ranges, the clean run's lines have their incremental start point, the id
+   map has no foreign key on its run and source, nor an index on the source, and a new
    run of the old plan updates
    what the old version migrated and creates nothing, its counts adding up;
 5. a second ``-u`` changes nothing and logs no warning.
