@@ -87,7 +87,18 @@ registry.category("web_tour.tours").add("remote_data_migration_cockpit_tour", {
         { trigger: ".modal .o_data_row:not(.o_selected_row) td[name=target_field]:contains(shortcut)" },
         { content: "Save the rule", trigger: ".modal .modal-footer .o_form_button_save", run: "click" },
         { trigger: "body:not(:has(.modal))" },
+        {
+            content: "Let the dialog's changes settle into the plan before saving it",
+            trigger: ".o_form_dirty",
+            run: () => new Promise((resolve) => setTimeout(resolve, 2000)),
+        },
         { trigger: ".o_form_button_save", run: "click" },
+        // the form may look saved before the save's answer: the plan back to draft (its
+        // mapping changed) says the statement reached the database
+        {
+            content: "Saved: the plan is a draft again",
+            trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Draft)",
+        },
         { trigger: ".o_form_saved" },
     ],
 });
