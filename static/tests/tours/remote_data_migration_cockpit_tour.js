@@ -42,17 +42,6 @@ registry.category("web_tour.tours").add("remote_data_migration_cockpit_tour", {
         },
         { trigger: ".o_data_row td[name=name]:contains(Contacts)", run: "click" },
         {
-            content: "Preview the titles",
-            trigger: ".o_field_widget[name=model_rule_ids] tr:contains(res.partner.title) button[name=action_preview]",
-            run: "click",
-        },
-        {
-            content: "Source rows, as the run would write them",
-            trigger: ".modal .o_rdm_preview td:contains(res.partner.title)",
-        },
-        { trigger: ".modal .o_rdm_preview td:contains(shortcut)" },
-        { trigger: ".modal button:contains(Close)", run: "click" },
-        {
             content: "Open the titles' rule",
             trigger: ".o_field_widget[name=model_rule_ids] td[name=source_model]:contains(res.partner.title)",
             run: "click",
@@ -87,11 +76,7 @@ registry.category("web_tour.tours").add("remote_data_migration_cockpit_tour", {
         { trigger: ".modal .o_data_row:not(.o_selected_row) td[name=target_field]:contains(shortcut)" },
         { content: "Save the rule", trigger: ".modal .modal-footer .o_form_button_save", run: "click" },
         { trigger: "body:not(:has(.modal))" },
-        {
-            content: "Let the dialog's changes settle into the plan before saving it",
-            trigger: ".o_form_dirty",
-            run: () => new Promise((resolve) => setTimeout(resolve, 2000)),
-        },
+        { content: "The rule's changes are the plan's, not saved yet", trigger: ".o_form_dirty" },
         { trigger: ".o_form_button_save", run: "click" },
         // the form may look saved before the save's answer: the plan back to draft (its
         // mapping changed) says the statement reached the database
@@ -100,5 +85,19 @@ registry.category("web_tour.tours").add("remote_data_migration_cockpit_tour", {
             trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Draft)",
         },
         { trigger: ".o_form_saved" },
+        // the preview last: closing it reloads the plan, and a row clicked during that reload
+        // belongs to the list being replaced, where the rule dialog's changes would be lost
+        {
+            content: "Preview the titles",
+            trigger: ".o_field_widget[name=model_rule_ids] tr:contains(res.partner.title) button[name=action_preview]",
+            run: "click",
+        },
+        {
+            content: "Source rows, as the run would write them",
+            trigger: ".modal .o_rdm_preview td:contains(res.partner.title)",
+        },
+        { trigger: ".modal .o_rdm_preview td:contains(shortcut)" },
+        { trigger: ".modal button:contains(Close)", run: "click" },
+        { trigger: "body:not(:has(.modal))" },
     ],
 });
