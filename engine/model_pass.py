@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from .batch import BatchWork, unreadable_of
+from .heap import frozen_heap
 from .run_context import RunStopped
 
 
@@ -25,6 +26,7 @@ class ModelPass:
     def __init__(self, ctx):
         self.ctx = ctx
 
+    @frozen_heap()
     def migrate_range(self, model, first_id=0, last_id=None, policy=None):
         """Migrate the records of ``model`` with ``first_id < id <= last_id`` (``last_id``
         None: no upper bound)."""
@@ -63,6 +65,7 @@ class ModelPass:
         finally:
             journal.seconds[model] += time.perf_counter() - start
 
+    @frozen_heap()
     def second_pass(self, model, policy=None):
         """Write the deferred fields of the records the first pass listed for it."""
         ctx, policy = self.ctx, policy or Policy()
