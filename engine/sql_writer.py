@@ -11,9 +11,11 @@ done after its own insert: parent paths, stored computed fields, Python constrai
 import io
 import json
 import logging
+from json.encoder import encode_basestring
 
 from psycopg2.extras import Json
 
+from odoo import fields
 from odoo.fields import Command, Datetime
 from odoo.tools import SQL
 
@@ -78,16 +80,12 @@ class SqlWriter:
         paths = self._parent_paths(model, ids, [vals for _key, vals in items])
         path_column = ["parent_path"] if paths is not None else []
         uid, now = str(self.env.uid), Datetime.now().isoformat()
+        cell_of = [(name, _column_cell(model, name)) for name in columns]
         lines = io.StringIO()
         for target_id, (_key, vals), path in zip(ids, items, paths or ids, strict=True):
             values = defaults | vals
             cells = [str(target_id)]
-            for name in columns:
-                field = model._fields[name]
-                value = field.convert_to_column_insert(
-                    values.get(name), model, values, validate=False
-                )
-                cells.append(_copy_text(value))
+            cells += [cell(values.get(name), values) for name, cell in cell_of]
             if paths is not None:
                 cells.append(_copy_text(path))
             cells += [uid, now, uid, now]
@@ -204,11 +202,42 @@ def _linked_ids(commands):
     return ids
 
 
+def _column_cell(model, name):
+    """``cell(value, values)``: the COPY text of column ``name`` for a row of ``values``, as
+    the ORM's ``convert_to_column_insert`` would store it; chosen once per batch."""
+    field = model._fields[name]
+    if field.translate and isinstance(field, fields._String) and not field.company_dependent:
+        # what ``_String.convert_to_column_insert`` stores, without a Json box to dump per cell
+        convert, langs = (
+            field.convert_to_column,
+            dict.fromkeys(["en_US", model.env.lang or "en_US"]),
+        )
+
+        def translated(value, values):
+            value = convert(value, model, values, validate=False)
+            if value is None:
+                return NULL
+            if not isinstance(value, str):
+                return _copy_text(Json(dict.fromkeys(langs, value)))
+            text = encode_basestring(value)
+            return _escaped("{" + ", ".join(f'"{lang}": {text}' for lang in langs) + "}")
+
+        return translated
+    convert = field.convert_to_column_insert
+    return lambda value, values: _copy_text(convert(value, model, values, validate=False))
+
+
+NULL = r"\N"
+
+
 def _copy_text(value):
     """One value in COPY's text format."""
     if value is None:
-        return r"\N"
-    if isinstance(value, bool):
+        return NULL
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is bool:
         return "t" if value else "f"
     if isinstance(value, Json):
         value = json.dumps(value.adapted)
@@ -216,6 +245,9 @@ def _copy_text(value):
         raise ValueError("a value computed in SQL cannot be copied")
     elif not isinstance(value, str):
         value = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
+    return _escaped(value)
+
+
+def _escaped(text):
+    """``text`` with the characters COPY's text format gives a meaning escaped."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")

@@ -2,6 +2,7 @@
 
 from unittest.mock import patch
 
+from ..engine.sql_writer import SqlWriter
 from ..engine.writer import Writer
 from .common import RunCase
 
@@ -71,6 +72,26 @@ class TestRunSqlMode(RunCase):
         tag = self.env["res.partner.category"].create({"name": "After the copy"})
         self.assertGreater(tag.id, max(self.env["migration.id.map"].search(
             [("source_id", "=", sql_source.id)]).mapped("target_res_id")))  # fmt: skip
+
+    def test_copied_text_is_stored_as_the_orm_stores_it(self):
+        names = [
+            'tab\there, "quoted", back\\slash',
+            "two\nlines\r\nand \\N",
+            "accents é ü, emoji 🙂, {braces}",
+        ]
+        items = [((i, None), {"name": name, "color": i}) for i, name in enumerate(names)]
+        copied, _refused = SqlWriter(self.env).create_batch("res.partner.category", items)
+        created = self.env["res.partner.category"].create([vals for _key, vals in items])
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT id, name, color FROM res_partner_category WHERE id = ANY(%s)",
+            [list(copied.values()) + created.ids],
+        )
+        stored = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        self.assertEqual(
+            [stored[copied[key]] for key, _vals in items], [stored[tag.id] for tag in created]
+        )
+        self.assertEqual(stored[created[0].id], ({"en_US": names[0]}, 0))
 
     def test_copied_rows_carry_their_parent_paths(self):
         orm_source, _orm_run = self.migrate("orm")
