@@ -134,11 +134,12 @@ class BatchWork:
                 self.model, source_id, message, statement="write", target_model=target_model,
                 values=dump_values(vals),
             )  # fmt: skip
-        outcomes = {}
-        for source_id, _target_rows in prepared:
-            if source_id not in failed:
-                outcomes[source_id] = outcome.get(source_id) or "unchanged"
-                self.journal.count(self.model, outcomes[source_id])
+        outcomes = {
+            source_id: outcome.get(source_id) or "unchanged"
+            for source_id, _target_rows in prepared
+            if source_id not in failed
+        }
+        self.journal.counters_of(self.model).update(outcomes.values())
         return outcomes
 
     def _same_as_last_written(self, identities, existing, digests):

@@ -57,7 +57,14 @@ class Journal:
 
     def count(self, model, name, amount=1):
         if amount:
-            self.counters.setdefault(model, Counter())[name] += amount
+            self.counters_of(model)[name] += amount
+
+    def counters_of(self, model):
+        """The Counter of ``model``'s outcomes, made once (not a new one per record)."""
+        counters = self.counters.get(model)
+        if counters is None:
+            counters = self.counters[model] = Counter()
+        return counters
 
     def read_rows(self, model, source_ids):
         """The rows ``source_ids`` were read; each gets an outcome later."""
