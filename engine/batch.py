@@ -33,7 +33,7 @@ class BatchWork:
             self.ctx.resolver.resolve(compiled.references(rows))
         with journal.timing(self.model, "transform"):
             prepared = self._transform(rows)
-        outcomes, waiting, entries = {}, set(), []
+        outcomes, waiting, entries = {}, set(), IdMapEntries()
         if compiled.self_references:
             by_id = {row["id"]: row for row in rows}
             with journal.timing(self.model, "resolve"):  # who comes after whose parent
@@ -45,7 +45,8 @@ class BatchWork:
         else:
             outcomes = self._write_wave(prepared, entries)
         with journal.timing(self.model, "id_map"):  # once for the batch, whatever its waves
-            self.ctx.id_map.store(entries)
+            self.ctx.id_map.add(entries.new)
+            self.ctx.id_map.store(entries.known)
         if compiled.has_second_pass:
             later = waiting if compiled.only_self_references_deferred else outcomes
             with journal.timing(self.model, "id_map"):
@@ -98,7 +99,7 @@ class BatchWork:
         return waiting
 
     def _write_wave(self, prepared, entries):
-        """Write ``prepared``; ``entries`` gains their id map entries. ``{source id:
+        """Write ``prepared``; ``entries`` (IdMapEntries) gains theirs. ``{source id:
         outcome}``."""
         compiled, resolver = self.compiled, self.ctx.resolver
         identities = {
@@ -121,14 +122,19 @@ class BatchWork:
                 if (source_id, target_model) in identities
             }
             same = self._same_as_last_written(identities, existing, digests)
+        absent = {key for key, target_id in existing.items() if not target_id}
         with timing(self.model, "write"):
             outcome, failed, written = self._write_batch(prepared, identities, existing, same)
-        entries += [
-            (*identities[key][:2], key[1], target_id, digests[key] if key in written else None)
-            for key, target_id in existing.items()
+        for key, target_id in existing.items():
             # the entries of records not written keep their run and stamp as they are
-            if target_id and key[0] not in failed and key not in same
-        ]
+            if target_id and key[0] not in failed and key not in same:
+                entry = (
+                    *identities[key][:2],
+                    key[1],
+                    target_id,
+                    digests[key] if key in written else None,
+                )
+                (entries.new if key in absent else entries.known).append(entry)
         for source_id, (message, target_model, vals) in failed.items():
             self.journal.fail(
                 self.model, source_id, message, statement="write", target_model=target_model,
@@ -392,6 +398,14 @@ def _write_order(target_models, prepared, makes_handles=True):
         order.extend(ready)
         pending = [m for m in pending if m not in ready]
     return order
+
+
+class IdMapEntries:
+    """The id map entries of a batch: ``new``, of the records it looked up and found none
+    for (the ones it created), and ``known``, the others."""
+
+    def __init__(self):
+        self.new, self.known = [], []
 
 
 def _identity(source_model, source_id, target_model, vals):

@@ -7,6 +7,8 @@ query per record. Answers are kept for the run (reference data is asked for once
 
 import logging
 
+import psycopg2.errors
+
 from .sql_arrays import pg_array
 
 _logger = logging.getLogger(__name__)
@@ -67,6 +69,27 @@ class IdMap:
 
         The entries name no user: a run writes them (``run_id``), and each user column is a
         foreign key PostgreSQL would check row by row (3 ms of 12 per 500 entries)."""
+        self._insert(
+            entries,
+            " ON CONFLICT (source_id, source_model, source_res_id, target_model)"
+            " DO UPDATE SET target_res_id = EXCLUDED.target_res_id, run_id = EXCLUDED.run_id,"
+            " values_digest = COALESCE(EXCLUDED.values_digest, migration_id_map.values_digest),"
+            " write_date = EXCLUDED.write_date",
+        )
+
+    def add(self, entries):
+        """``store`` entries the id map had none of when the batch looked them up: a plain
+        INSERT, without the upsert's check of each row (a third of the time). Should another
+        transaction have added one since, they are stored as ``store`` does."""
+        if not entries:
+            return
+        try:
+            with self.cr.savepoint(flush=False):
+                self._insert(entries)
+        except psycopg2.errors.UniqueViolation:
+            self.store(entries)
+
+    def _insert(self, entries, on_conflict=""):
         if not entries:
             return
         entries = [(*entry, None) if len(entry) == 4 else entry for entry in entries]
@@ -76,11 +99,7 @@ class IdMap:
             " target_res_id, values_digest, run_id, create_date, write_date)"
             " SELECT %s, m, i, t, ti, d, %s, now() at time zone 'UTC', now() at time zone 'UTC'"
             " FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::int[], %s::varchar[])"
-            " AS e(m, i, t, ti, d)"
-            " ON CONFLICT (source_id, source_model, source_res_id, target_model)"
-            " DO UPDATE SET target_res_id = EXCLUDED.target_res_id, run_id = EXCLUDED.run_id,"
-            " values_digest = COALESCE(EXCLUDED.values_digest, migration_id_map.values_digest),"
-            " write_date = EXCLUDED.write_date",
+            " AS e(m, i, t, ti, d)" + on_conflict,
             [
                 self.source_key,
                 self.run_key,
