@@ -19,6 +19,11 @@ ID_MAP_TABLE = "migration_id_map"
 class IdMap:
     """``(source model, source id, target model) -> target id`` of one source, in SQL."""
 
+    # what its queries filter and join on: the columns its statistics are kept for
+    QUERIED_COLUMNS = (
+        "source_id", "source_model", "source_res_id", "target_model", "target_res_id", "run_id"
+    )  # fmt: skip
+
     def __init__(self, cr, source_key, run_key=None):
         self.cr = cr
         self.source_key = source_key

@@ -73,7 +73,11 @@ class RunContext:
         self.deadline = deadline  # time.monotonic() after which the run pauses
         self.left_out = left_out or {}  # {(model, field): why its wildcard leaves it out}
         self.id_map = IdMap(env.cr, source_key, run_key)
-        self.table_stats = TableStats(env.cr, minimum=self.options.get("batch_size") or 500)
+        self.table_stats = TableStats(
+            env.cr,
+            minimum=self.options.get("batch_size") or 500,
+            columns={ID_MAP_TABLE: IdMap.QUERIED_COLUMNS},
+        )
         self.pending = PendingStore(env.cr, run_key) if run_key else MemoryPending()
         self.writer = Writer(self.env, self.options.get("duplicates", "update"))
         keep_system = self.options.get("system_records", "keep") == "keep"

@@ -116,6 +116,18 @@ class TestRunScale(RunCase):
         self.assertEqual(add(10), [], "not doubled since")
         self.assertEqual(add(10), ["rdm_stats_probe"])
 
+    def test_a_table_with_queried_columns_is_analyzed_on_these_only(self):
+        cr = self.env.cr
+        cr.execute("CREATE TEMP TABLE rdm_stats_columns (id int, note text)")
+        cr.execute("INSERT INTO rdm_stats_columns SELECT i, 'n' || i FROM generate_series(1, 50) i")
+        stats = TableStats(cr, minimum=10, columns={"rdm_stats_columns": ("id",)})
+        stats.grew("rdm_stats_columns", 50)
+        self.assertEqual(stats.refresh(), ["rdm_stats_columns"])
+        cr.execute("SELECT attname FROM pg_stats WHERE tablename = 'rdm_stats_columns'")
+        self.assertEqual([row[0] for row in cr.fetchall()], ["id"])
+        cr.execute("SELECT reltuples FROM pg_class WHERE oid = 'rdm_stats_columns'::regclass")
+        self.assertEqual(cr.fetchone()[0], 50, "the table's size counted all the same")
+
     def test_a_run_analyzes_the_tables_it_fills_as_they_double(self):
         """PostgreSQL plans the next batches for the table as it is now (its foreign key
         checks, Odoo's batched updates), not as it was before the run: 4 analyses over
