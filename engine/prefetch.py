@@ -5,6 +5,7 @@ A reader thread runs the batch iterator and hands batches over a bounded queue, 
 the database; it only talks to the source, through its own client.
 """
 
+import concurrent.futures
 import queue
 import threading
 
@@ -58,3 +59,17 @@ def prefetched(batches, depth=2):
     finally:
         stop.set()
         reader.join(timeout=5)
+
+
+def in_thread(function, *args):
+    """``function(*args)`` called in a thread of its own, now; its ``Future``."""
+    future = concurrent.futures.Future()
+
+    def call():
+        try:
+            future.set_result(function(*args))
+        except BaseException as exc:  # noqa: BLE001 - kept for whoever asks for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=call, name="rdm-call", daemon=True).start()
+    return future

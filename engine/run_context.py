@@ -4,6 +4,7 @@ bookkeeping (id map, pending store, journal), and the batch boundary (save, comm
 A run builds one; a job working on part of a run builds its own for the same run.
 """
 
+import concurrent.futures
 import logging
 import random
 import time
@@ -12,7 +13,7 @@ from psycopg2 import errorcodes
 
 from .bodies import BodyNames
 from .pending import MemoryPending, PendingStore
-from .prefetch import prefetched
+from .prefetch import in_thread, prefetched
 from .resolver import ID_MAP_TABLE, IdMap, Resolver, source_xmlids
 from .sql_writer import SqlWriter
 from .table_stats import TableStats
@@ -136,15 +137,25 @@ class RunContext:
         return self._reader
 
     def read_ahead(self, model, fields, domain, after_id=0):
-        """The model's rows page by page, each with its external ids, read in a thread."""
+        """The model's rows page by page, each with its external ids, read in a thread.
+
+        The model's external ids are asked for while its first page is on its way, and its
+        integer fields are taken from the schema: a pass waits for one call, not three."""
         reader, size = self.reader, self.options["batch_size"]
-        few = self._all_xmlids(model)
+        all_xmlids = in_thread(self._all_xmlids, model)
+        described = self.source_schema.get(model)
+        integer_fields = (
+            {name for name, desc in described.items() if desc.get("type") == "integer"}
+            if described
+            else None
+        )
 
         def pages():
             for rows in reader.read_batches(
                 model, fields, domain, batch_size=size, context=self.source_context(),
-                after_id=after_id,
+                after_id=after_id, integer_fields=integer_fields,
             ):  # fmt: skip
+                few = all_xmlids.result()
                 xmlids = dict.fromkeys(row["id"] for row in rows)
                 if few is None:
                     for xmlid, source_id in source_xmlids(reader, model, list(xmlids)).items():
@@ -153,9 +164,13 @@ class RunContext:
                     xmlids = {source_id: few.get(source_id) for source_id in xmlids}
                 yield rows, xmlids
 
-        for rows, xmlids in prefetched(pages()):
-            self.resolver.know_source_xmlids(model, xmlids)
-            yield rows
+        try:
+            for rows, xmlids in prefetched(pages()):
+                self.resolver.know_source_xmlids(model, xmlids)
+                yield rows
+        finally:
+            # its client is the run's: nobody else uses it until the call is over
+            concurrent.futures.wait([all_xmlids])
 
     def _all_xmlids(self, model):
         """``{source id: (module, name)}`` of every record of ``model`` that has an external

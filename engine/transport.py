@@ -189,10 +189,15 @@ class Transport:
         kwargs = {"context": context} if context else {}
         return self.call(model, "search_count", domain or [], **kwargs)
 
-    def read_batches(self, model, fields, domain=None, batch_size=500, context=None, after_id=0):
+    def read_batches(
+        self, model, fields, domain=None, batch_size=500, context=None, after_id=0,
+        integer_fields=None,
+    ):  # fmt: skip
         """Yield lists of at most ``batch_size`` rows of ``model``, in id order, each once.
 
-        ``after_id`` starts after that id (a resume from a checkpoint).
+        ``after_id`` starts after that id (a resume from a checkpoint); ``integer_fields``:
+        the model's integer fields when the caller knows them (a run has the source's
+        schema), else they are asked for (``fields_get``).
 
         Pages by keyset (``id > last id seen``), never by offset: rows created or deleted
         while we read cannot shift a page, and the database never scans skipped rows.
@@ -202,7 +207,10 @@ class Transport:
         fields = list(fields)
         if "id" not in fields:
             fields.append("id")
-        integer_fields = self._integer_field_names(model, fields)
+        if integer_fields is None:
+            integer_fields = self._integer_field_names(model, fields)
+        else:
+            integer_fields = [name for name in fields if name in integer_fields]
         kwargs = {"fields": fields, "limit": batch_size, "order": "id"}
         if context:
             kwargs["context"] = context

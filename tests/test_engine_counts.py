@@ -49,7 +49,10 @@ class FakeSource:
     def source_clock(self):
         return "2026-01-01 00:00:00"
 
-    def read_batches(self, model, fields, domain=None, batch_size=500, context=None, after_id=0):
+    def read_batches(
+        self, model, fields, domain=None, batch_size=500, context=None, after_id=0,
+        integer_fields=None,
+    ):  # fmt: skip
         ids = sorted(i for i in set(self.rows) | self.unreadable if i > after_id)
         for term in domain or []:
             if term[0] == "id" and term[1] == "in":

@@ -3,6 +3,7 @@
 import contextlib
 import math
 import statistics
+import threading
 import time
 from collections import Counter
 from unittest.mock import patch
@@ -173,6 +174,30 @@ class TestRunScale(RunCase):
                 _source, run = self.run_plan(text)
             self.assertEqual(run.model_ids.created_count, 500)
             self.assertEqual(len(asked), expected, asked)
+
+    def test_a_pass_starts_on_one_call_not_three(self):
+        """Before its first page a pass used to wait for three calls in a row: the model's
+        external ids, its integer fields (``fields_get``), then the page. The integer
+        fields come from the run's schema now, and the external ids are asked for in a
+        thread of their own while the reader reads the first page."""
+        text = PARTNERS_PLAN.format(tag="one call", batch_size=100, domain=generated(0, 149))
+        transport = type(self.make_source("Probe")._transport())
+        call = transport.call
+        read, xmlids = [], []  # (thread, method) of the reader; threads asking for xmlids
+
+        def recording(client, model, method, *args, **kwargs):
+            thread = threading.current_thread().name
+            if thread == "rdm-reader":
+                read.append((model, method))
+            if model == "ir.model.data" and ("model", "=", "res.partner") in args[0]:
+                xmlids.append(thread)
+            return call(client, model, method, *args, **kwargs)
+
+        with patch.object(transport, "call", recording):
+            _source, run = self.run_plan(text)
+        self.assertEqual(run.model_ids.created_count, 150)
+        self.assertEqual(read, [("res.partner", "search_read")] * 2)
+        self.assertEqual(xmlids, ["rdm-call"])
 
     def test_parents_are_written_with_their_children(self):
         """A contact whose company comes before it is created with its parent; one whose
