@@ -25,11 +25,13 @@ class Policy:
 class ModelPass:
     def __init__(self, ctx):
         self.ctx = ctx
+        self._clocks = {}  # model -> the source's clock taken when its reading started early
 
     @frozen_heap()
-    def migrate_range(self, model, first_id=0, last_id=None, policy=None):
+    def migrate_range(self, model, first_id=0, last_id=None, policy=None, then=None):
         """Migrate the records of ``model`` with ``first_id < id <= last_id`` (``last_id``
-        None: no upper bound)."""
+        None: no upper bound). ``then``: ``(model, policy)`` of the pass that comes next,
+        all of its ids: its reading starts once this pass has its first page."""
         ctx, policy = self.ctx, policy or Policy()
         journal = ctx.journal
         compiled = ctx.compiled(model)
@@ -40,7 +42,8 @@ class ModelPass:
         journal.states[model] = "running"
         if not is_retry:
             journal.ranges[model] = first_id
-            journal.source_clock.setdefault(model, ctx.source_clock())
+            clock = self._clocks.pop(model) if model in self._clocks else ctx.source_clock()
+            journal.source_clock.setdefault(model, clock)
         domain = self._domain(compiled.rule, policy, model, last_id)
         start = time.perf_counter()
         try:
@@ -48,6 +51,9 @@ class ModelPass:
             while True:
                 with journal.timing(model, "read"):  # waiting for the source
                     rows = next(pages, None)
+                if then:
+                    self._read_next(*then)
+                    then = None
                 if rows is None:
                     break
                 failures = journal.failures
@@ -89,6 +95,19 @@ class ModelPass:
                 ctx.checkpoint()
         finally:
             journal.seconds[model] += time.perf_counter() - start
+
+    def _read_next(self, model, policy):
+        """Start reading ``model``'s pass (all of its ids) while this one writes. Its clock
+        is taken before, and is the one its pass keeps: what the source writes from then on
+        is for the next incremental run."""
+        ctx = self.ctx
+        compiled = ctx.compiled(model)
+        is_retry = policy.only_ids is not None
+        after_id = 0 if is_retry else ctx.checkpoints.get((model, 0), (0, False))[0]
+        if not is_retry:
+            self._clocks[model] = ctx.source_clock()
+        domain = self._domain(compiled.rule, policy, model, None)
+        ctx.read_next(model, compiled.read_fields, domain, after_id)
 
     def _domain(self, rule, policy, model, last_id):
         # Each part is a whole domain: put side by side, Odoo ANDs them.

@@ -19,46 +19,62 @@ class _Failure:
         self.exc = exc
 
 
-def prefetched(batches, depth=2):
-    """Iterate ``batches`` (an iterator) in a reader thread, at most ``depth`` batches ahead.
+class Prefetch:
+    """``batches`` (an iterator) read in a thread started now, at most ``depth`` batches
+    ahead; iterate it once, and ``close`` it (a reading nobody iterates is closed too).
 
-    An exception of the reader is raised here, where the batch would have come; when the
-    consumer stops early, the reader stops at its next batch.
+    An exception of the reader is raised where the batch would have come; when the
+    consumer stops early, the reader stops at its next batch. ``beside``: futures of calls
+    made beside the reading, waited for when it is closed.
     """
-    handed = queue.Queue(maxsize=depth)
-    stop = threading.Event()
 
-    def put(item):
-        while not stop.is_set():
+    def __init__(self, batches, depth=2, beside=()):
+        self._beside = list(beside)
+        self._handed = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._reader = threading.Thread(
+            target=self._read, args=(batches,), name="rdm-reader", daemon=True
+        )
+        self._reader.start()
+
+    def _put(self, item):
+        while not self._stop.is_set():
             try:
-                handed.put(item, timeout=0.2)
+                self._handed.put(item, timeout=0.2)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def read():
+    def _read(self, batches):
         try:
             for batch in batches:
-                if not put(batch):
+                if not self._put(batch):
                     return
-            put(_DONE)
+            self._put(_DONE)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            put(_Failure(exc))
+            self._put(_Failure(exc))
 
-    reader = threading.Thread(target=read, name="rdm-reader", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = handed.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failure):
-                raise item.exc
-            yield item
-    finally:
-        stop.set()
-        reader.join(timeout=5)
+    def __iter__(self):
+        try:
+            while True:
+                item = self._handed.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, _Failure):
+                    raise item.exc
+                yield item
+        finally:
+            self.close()
+
+    @property
+    def alive(self):
+        return self._reader.is_alive() or not all(f.done() for f in self._beside)
+
+    def close(self):
+        self._stop.set()
+        self._reader.join(timeout=5)
+        concurrent.futures.wait(self._beside, timeout=5)
 
 
 def in_thread(function, *args):

@@ -4,7 +4,6 @@ bookkeeping (id map, pending store, journal), and the batch boundary (save, comm
 A run builds one; a job working on part of a run builds its own for the same run.
 """
 
-import concurrent.futures
 import logging
 import random
 import time
@@ -13,7 +12,7 @@ from psycopg2 import errorcodes
 
 from .bodies import BodyNames
 from .pending import MemoryPending, PendingStore
-from .prefetch import in_thread, prefetched
+from .prefetch import Prefetch, in_thread
 from .resolver import ID_MAP_TABLE, IdMap, Resolver, source_xmlids
 from .sql_writer import SqlWriter
 from .table_stats import TableStats
@@ -98,7 +97,9 @@ class RunContext:
         )
         self.bodies = BodyNames(self.env, transport, self.resolver)
         self._compiled = {}
-        self._reader = None
+        self._clients = []  # the reading threads' clients of the source
+        self._readings = []  # (client, Prefetch) of the readings started
+        self._next_reading = None  # (key, Prefetch) of the pass that comes next
 
     def compiled(self, model):
         """The rule of ``model`` compiled for this run (once)."""
@@ -128,21 +129,30 @@ class RunContext:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    @property
-    def reader(self):
-        """The read-ahead thread's own client of the source."""
-        if self._reader is None:
-            clone = getattr(self.transport, "clone", None)
-            self._reader = clone() if clone else self.transport
-        return self._reader
+    def _free_client(self):
+        """A client of the source for a reading thread: the run's own clones, two at most
+        (this pass's reading and the next's), each used by one thread at a time."""
+        busy = {id(client) for client, reading in self._readings if reading.alive}
+        for client in self._clients:
+            if id(client) not in busy:
+                return client
+        clone = getattr(self.transport, "clone", None)
+        client = clone() if clone else self.transport
+        self._clients.append(client)
+        return client
 
-    def read_ahead(self, model, fields, domain, after_id=0):
-        """The model's rows page by page, each with its external ids, read in a thread.
-
-        The model's external ids are asked for while its first page is on its way, and its
-        integer fields are taken from the schema: a pass waits for one call, not three."""
-        reader, size = self.reader, self.options["batch_size"]
-        all_xmlids = in_thread(self._all_xmlids, model)
+    def _start_reading(self, key, xmlids_now=False):
+        """The pages of ``key`` (model, fields, domain, after id) read in a thread of their
+        own, from now. ``xmlids_now``: the model's external ids are asked for at the same
+        time by the run's client (nobody else uses it while the pass waits for its first
+        page), else by the reading's, before its first page."""
+        model, fields, domain, after_id = key
+        client, beside = self._free_client(), []
+        if xmlids_now:
+            beside.append(in_thread(self._all_xmlids, model, self.transport))
+            all_xmlids = beside[0].result
+        else:
+            all_xmlids = lambda: self._all_xmlids(model, client)  # noqa: E731
         described = self.source_schema.get(model)
         integer_fields = (
             {name for name, desc in described.items() if desc.get("type") == "integer"}
@@ -151,33 +161,66 @@ class RunContext:
         )
 
         def pages():
-            for rows in reader.read_batches(
-                model, fields, domain, batch_size=size, context=self.source_context(),
-                after_id=after_id, integer_fields=integer_fields,
+            few = unknown = object()
+            for rows in client.read_batches(
+                model, fields, domain, batch_size=self.options["batch_size"],
+                context=self.source_context(), after_id=after_id,
+                integer_fields=integer_fields,
             ):  # fmt: skip
-                few = all_xmlids.result()
+                if few is unknown:
+                    few = all_xmlids()
                 xmlids = dict.fromkeys(row["id"] for row in rows)
                 if few is None:
-                    for xmlid, source_id in source_xmlids(reader, model, list(xmlids)).items():
+                    for xmlid, source_id in source_xmlids(client, model, list(xmlids)).items():
                         xmlids[source_id] = xmlid
                 else:
                     xmlids = {source_id: few.get(source_id) for source_id in xmlids}
                 yield rows, xmlids
 
+        reading = Prefetch(pages(), beside=beside)
+        self._readings = [(c, r) for c, r in self._readings if r.alive] + [(client, reading)]
+        return reading
+
+    def read_ahead(self, model, fields, domain, after_id=0):
+        """The model's rows page by page, each with its external ids, read in a thread.
+
+        Read already when the pass before said it comes next (``read_next``); else its
+        external ids are asked for while its first page is on its way, and its integer
+        fields come from the schema: a pass waits for one call, not three."""
+        key = (model, list(fields), list(domain), after_id)
+        ready, self._next_reading = self._next_reading, None
+        if ready and ready[0] == key:
+            reading = ready[1]
+        else:
+            if ready:
+                ready[1].close()
+            reading = self._start_reading(key, xmlids_now=True)
         try:
-            for rows, xmlids in prefetched(pages()):
+            for rows, xmlids in reading:
                 self.resolver.know_source_xmlids(model, xmlids)
                 yield rows
         finally:
-            # its client is the run's: nobody else uses it until the call is over
-            concurrent.futures.wait([all_xmlids])
+            reading.close()
 
-    def _all_xmlids(self, model):
+    def read_next(self, model, fields, domain, after_id=0):
+        """Start reading the pass that comes next while this one writes: its first pages
+        wait for it (``read_ahead`` takes them), not the other way round."""
+        self.stop_reading()
+        key = (model, list(fields), list(domain), after_id)
+        self._next_reading = (key, self._start_reading(key))
+
+    def stop_reading(self):
+        """The run ends or stops: a reading started for a pass that will not come is closed."""
+        ready, self._next_reading = self._next_reading, None
+        if ready:
+            ready[1].close()
+
+    def _all_xmlids(self, model, client):
         """``{source id: (module, name)}`` of every record of ``model`` that has an external
         id on the source, when it has at most ``XMLIDS_AT_ONCE`` (most models: those of the
         source's modules only); None when it has more: they are read with each page. One
         call for the pass instead of one per page."""
-        rows = self.transport.call(
+        rows = client.call(
             "ir.model.data",
             "search_read",
             [("model", "=", model)],

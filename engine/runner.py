@@ -41,9 +41,20 @@ class Runner:
     def run(self):
         passes, rules = ModelPass(self.ctx), self.rules
         self.hook("pre")
-        for rule in rules:
-            if self.states.get(rule.source_model) in (None, "pending", "running", "stopped"):
-                passes.migrate_range(rule.source_model, policy=self.policy(rule.source_model))
+        first = [
+            rule.source_model
+            for rule in rules
+            if self.states.get(rule.source_model) in (None, "pending", "running", "stopped")
+        ]
+        try:
+            for model, then in zip(first, [*first[1:], None], strict=False):
+                passes.migrate_range(
+                    model,
+                    policy=self.policy(model),
+                    then=then and (then, self.policy(then)),
+                )
+        finally:
+            self.ctx.stop_reading()
         for rule in rules:
             if self.states.get(rule.source_model) != "done":
                 passes.second_pass(rule.source_model, self.policy(rule.source_model))

@@ -4,12 +4,12 @@ import threading
 import time
 import unittest
 
-from ..engine.prefetch import prefetched
+from ..engine.prefetch import Prefetch
 
 
 class TestPrefetch(unittest.TestCase):
     def test_batches_come_in_order_each_once(self):
-        self.assertEqual(list(prefetched(iter(range(100)))), list(range(100)))
+        self.assertEqual(list(Prefetch(iter(range(100)))), list(range(100)))
 
     def test_reads_in_another_thread_while_the_consumer_works(self):
         threads = set()
@@ -19,7 +19,7 @@ class TestPrefetch(unittest.TestCase):
                 threads.add(threading.current_thread().name)
                 yield i
 
-        self.assertEqual(list(prefetched(batches())), [0, 1, 2])
+        self.assertEqual(list(Prefetch(batches())), [0, 1, 2])
         self.assertEqual(threads, {"rdm-reader"})
 
     def test_the_reader_stays_at_most_depth_batches_ahead(self):
@@ -31,7 +31,7 @@ class TestPrefetch(unittest.TestCase):
                 yield i
 
         consumed = 0
-        for _batch in prefetched(batches(), depth=2):
+        for _batch in Prefetch(batches(), depth=2):
             consumed += 1
             time.sleep(0.01)  # the reader has time to run ahead, if it could
             # at most: the queue full, plus one read and waiting to be put
@@ -45,7 +45,7 @@ class TestPrefetch(unittest.TestCase):
 
         received = []
         with self.assertRaisesRegex(ConnectionError, "source gone"):
-            for batch in prefetched(batches()):
+            for batch in Prefetch(batches()):
                 received.append(batch)
         self.assertEqual(received, [1])
 
@@ -57,7 +57,7 @@ class TestPrefetch(unittest.TestCase):
                 produced.append(i)
                 yield i
 
-        for batch in prefetched(batches(), depth=2):
+        for batch in Prefetch(batches(), depth=2):
             if batch == 3:
                 break
         time.sleep(0.5)

@@ -32,6 +32,20 @@ mapping:
     res.partner.category_id: __forget__
 """
 
+TWO_MODELS_PLAN = """
+format: 1
+plan: Partners then titles
+options:
+  batch_size: 100
+  unresolved: "null"
+mapping:
+  '*':
+    res.partner.__query__: {domain}
+    res.partner.name:
+    res.partner.ref:
+    res.partner.title.*:
+"""
+
 
 def generated(first, last):
     return f'[["ref", ">=", "RDM-GEN-{first:05d}"], ["ref", "<=", "RDM-GEN-{last:05d}"]]'
@@ -198,6 +212,45 @@ class TestRunScale(RunCase):
         self.assertEqual(run.model_ids.created_count, 150)
         self.assertEqual(read, [("res.partner", "search_read")] * 2)
         self.assertEqual(xmlids, ["rdm-call"])
+
+    def test_the_next_pass_is_read_while_this_one_writes(self):
+        """Once a pass has its first page, the pass that comes next starts reading: by the
+        time it starts, its first pages are there. Nothing is read twice, nothing is left
+        reading when the run ends."""
+        text = TWO_MODELS_PLAN.format(domain=generated(0, 49))
+        transport = type(self.make_source("Probe")._transport())
+        call = transport.call
+        searched = []  # the model of each page asked for
+        next_read = threading.Event()  # a page of the second model was asked for
+        first_pass = BatchWork.first_pass
+        writing = []
+
+        def recording(client, model, method, *args, **kwargs):
+            if method == "search_read" and model != "ir.model.data":
+                searched.append(model)
+                if model != searched[0]:
+                    next_read.set()
+            return call(client, model, method, *args, **kwargs)
+
+        def waiting(work, rows):
+            if not writing:  # the run's first batch waits for the next pass's read, or 5 s
+                writing.append(next_read.wait(timeout=5))
+            return first_pass(work, rows)
+
+        with (
+            patch.object(transport, "call", recording),
+            patch.object(BatchWork, "first_pass", waiting),
+        ):
+            _source, run = self.run_plan(text)
+        self.assertEqual(writing, [True], searched)  # read before the first batch was written
+        self.assertEqual(run.state, "done", run.error)
+        self.assertEqual(
+            {line.source_model: line.read_count for line in run.model_ids},
+            {"res.partner": 50, "res.partner.title": self.client.search_count("res.partner.title")},
+        )
+        self.assertEqual(sorted(searched), ["res.partner", "res.partner.title"])
+        time.sleep(0.3)
+        self.assertFalse([t for t in threading.enumerate() if t.name == "rdm-reader"])
 
     def test_parents_are_written_with_their_children(self):
         """A contact whose company comes before it is created with its parent; one whose
