@@ -21,7 +21,8 @@ class _Failure:
 
 class Prefetch:
     """``batches`` (an iterator) read in a thread started now, at most ``depth`` batches
-    ahead; iterate it once, and ``close`` it (a reading nobody iterates is closed too).
+    ahead. Iterate it once (the end of the iteration closes it), or ``close`` it: a reading
+    nobody takes waits, its thread with it, until then.
 
     An exception of the reader is raised where the batch would have come; when the
     consumer stops early, the reader stops at its next batch. ``beside``: futures of calls
