@@ -34,7 +34,7 @@ mapping:
 
 TWO_MODELS_PLAN = """
 format: 1
-plan: Partners then titles
+plan: Titles and partners
 options:
   batch_size: 100
   unresolved: "null"
@@ -197,7 +197,7 @@ class TestRunScale(RunCase):
         text = PARTNERS_PLAN.format(tag="one call", batch_size=100, domain=generated(0, 149))
         transport = type(self.make_source("Probe")._transport())
         call = transport.call
-        read, xmlids = [], []  # (thread, method) of the reader; threads asking for xmlids
+        read, xmlids = [], []  # (model, method) the reader asked for; who asked for xmlids
 
         def recording(client, model, method, *args, **kwargs):
             thread = threading.current_thread().name
