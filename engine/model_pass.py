@@ -38,16 +38,16 @@ class ModelPass:
         work = BatchWork(ctx, compiled)
         key = (model, first_id)
         is_retry = policy.only_ids is not None
-        after_id = 0 if is_retry else max(first_id, ctx.checkpoints.get(key, (0, False))[0])
+        reading = self._reading(model, policy, first_id, last_id)
+        after_id = reading[3]
         journal.states[model] = "running"
         if not is_retry:
             journal.ranges[model] = first_id
             clock = self._clocks.pop(model) if model in self._clocks else ctx.source_clock()
             journal.source_clock.setdefault(model, clock)
-        domain = self._domain(compiled.rule, policy, model, last_id)
         start = time.perf_counter()
         try:
-            pages = iter(ctx.read_ahead(model, compiled.read_fields, domain, after_id))
+            pages = iter(ctx.read_ahead(*reading))
             while True:
                 with journal.timing(model, "read"):  # waiting for the source
                     rows = next(pages, None)
@@ -100,14 +100,19 @@ class ModelPass:
         """Start reading ``model``'s pass (all of its ids) while this one writes. Its clock
         is taken before, and is the one its pass keeps: what the source writes from then on
         is for the next incremental run."""
+        if policy.only_ids is None:
+            self._clocks[model] = self.ctx.source_clock()
+        self.ctx.read_next(*self._reading(model, policy))
+
+    def _reading(self, model, policy, first_id=0, last_id=None):
+        """``(model, fields, domain, after id)``: what a pass over the range reads."""
         ctx = self.ctx
         compiled = ctx.compiled(model)
-        is_retry = policy.only_ids is not None
-        after_id = 0 if is_retry else ctx.checkpoints.get((model, 0), (0, False))[0]
-        if not is_retry:
-            self._clocks[model] = ctx.source_clock()
-        domain = self._domain(compiled.rule, policy, model, None)
-        ctx.read_next(model, compiled.read_fields, domain, after_id)
+        after_id = 0
+        if policy.only_ids is None:
+            after_id = max(first_id, ctx.checkpoints.get((model, first_id), (0, False))[0])
+        domain = self._domain(compiled.rule, policy, model, last_id)
+        return model, compiled.read_fields, domain, after_id
 
     def _domain(self, rule, policy, model, last_id):
         # Each part is a whole domain: put side by side, Odoo ANDs them.
