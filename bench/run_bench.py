@@ -179,8 +179,10 @@ env.cr.commit()
 # the migration's own peak, then the ceiling right after it: the machine's speed drifts
 # by a fifth within minutes here, a ceiling measured later compares other speeds
 migration_peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-ceiling = measure_ceiling({{model: sorted(names) for model, names in written.items()}},
-                          run.id, {batch_size})
+ceiling = {{}}
+if {ceiling_here}:  # not under the profiler: its figures are the migration's
+    ceiling = measure_ceiling({{model: sorted(names) for model, names in written.items()}},
+                              run.id, {batch_size})
 # the re-run on the unchanged source, then the source's own read rate for the same fields
 rerun_queries = odoo.sql_db.sql_counter
 rerun = plan.run()
@@ -445,6 +447,7 @@ def main():
             transport=args.transport,
             batch_size=args.batch_size,
             plan=PLAN.format(batch_size=args.batch_size, partners=args.partners),
+            ceiling_here=not args.profile,
         )
         wrapper = ()
         if args.profile:
