@@ -176,13 +176,13 @@ batches = sum(-(-line.read_count // {batch_size}) for line in run.model_ids)
 phases = {{line.source_model: line.phase_seconds() for line in run.model_ids}}
 queries = odoo.sql_db.sql_counter - queries
 env.cr.commit()
+written_names = {{model: sorted(names) for model, names in written.items()}}
 # the migration's own peak, then the ceiling right after it: the machine's speed drifts
 # by a fifth within minutes here, a ceiling measured later compares other speeds
 migration_peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 ceiling = {{}}
 if {ceiling_here}:  # not under the profiler: its figures are the migration's
-    ceiling = measure_ceiling({{model: sorted(names) for model, names in written.items()}},
-                              run.id, {batch_size})
+    ceiling = measure_ceiling(written_names, run.id, {batch_size})
 # the re-run on the unchanged source, then the source's own read rate for the same fields
 rerun_queries = odoo.sql_db.sql_counter
 rerun = plan.run()
@@ -202,7 +202,7 @@ for model, (fields, domain) in read_with.items():
 extra = {{"wall": wall, "batches": batches, "ceiling": ceiling,
           "migration_peak_rss_mb": migration_peak_rss_mb, "queries": queries, "phases": phases,
           "rerun": rerun_lines, "rerun_queries": rerun_queries, "source_reads": source_reads,
-          "written": {{model: sorted(names) for model, names in written.items()}}}}
+          "written": written_names}}
 """
 
 # The ceiling: the values the migration wrote, read back a batch at a time (memory stays
@@ -242,13 +242,11 @@ def measure_ceiling(written, run_id, batch_size):
     return ceiling
 """
 
-CEILING = (
-    CEILING_FUNCTION.replace("{", "{{").replace("}", "}}")
-    + """
+# after CEILING_FUNCTION, in a process of its own
+CEILING = """
 run = env["migration.run"].browse({run_id})
 extra = {{"ceiling": measure_ceiling({written!r}, {run_id}, {batch_size})}}
 """
-)
 
 TAGS = """
 import time
@@ -458,7 +456,8 @@ def main():
         print("ceiling again, in a process of its own...", flush=True)
         later_ceiling = local_odoo.run_in_shell(
             TARGET_DB,
-            CEILING.format(
+            CEILING_FUNCTION
+            + CEILING.format(
                 written=result["written"], run_id=result["run_id"], batch_size=args.batch_size
             ),
         )["ceiling"]

@@ -39,7 +39,7 @@ class ModelPass:
         key = (model, first_id)
         is_retry = policy.only_ids is not None
         reading = self._reading(model, policy, first_id, last_id)
-        after_id = reading[3]
+        *_read, after_id = reading
         journal.states[model] = "running"
         if not is_retry:
             journal.ranges[model] = first_id
